@@ -14,7 +14,7 @@ import (
 type Observation struct {
 	ID            string            `json:"id"`                 // client-chosen UUID; resubmission with the same id is idempotent
 	ObservedAt    time.Time         `json:"observed_at"`        // when the event happened (UTC)
-	TimePrecision string            `json:"time_precision"`     // "second", "minute", "hour" or "day"
+	TimePrecision string            `json:"time_precision"`     // "second", "minute", "hour", "day"; "week" or "month" for imports
 	SignedAt      time.Time         `json:"signed_at"`          // when the monitor signed; the key must be valid then
 	Observer      *Position         `json:"observer,omitempty"` // where the observer was
 	Target        *Position         `json:"target,omitempty"`   // the observed point: impact, sighting

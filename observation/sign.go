@@ -1,0 +1,152 @@
+package observation
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/gowebpki/jcs"
+	"github.com/hdevalence/ed25519consensus"
+
+	"github.com/pactwatch/pactwatch"
+)
+
+// SigningContext starts the bytes a monitor signs. It separates
+// observation signatures from anything else the same key might sign (a
+// checkpoint, a future format), so no signature can be replayed across them.
+const SigningContext = "pactwatch/observation/v1\n"
+
+// KeyIDLen is the length of a key id in hex characters.
+const KeyIDLen = 16
+
+// KeyID names an ed25519 public key: the first 16 lowercase hex characters
+// (8 bytes) of SHA-256 of the raw 32-byte key. It is short enough for logs and
+// records, long enough that no two keys of one mission collide by chance; the
+// server still looks the key up and verifies with the full key.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:KeyIDLen/2])
+}
+
+// SigningBytes returns what a monitor signs: SigningContext followed by the
+// RFC 8785 canonical JSON of the observation without its "signature"
+// member. Times are written in UTC (RFC 3339, a fraction only when
+// non-zero), optional fields with zero values are left out.
+func SigningBytes(o Observation) ([]byte, error) {
+	o.Signature = ""
+	c, err := canonicalObservation(o)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(SigningContext)+len(c))
+	b = append(b, SigningContext...)
+	return append(b, c...), nil
+}
+
+// Sign sets o.Reporter to the key id of priv's public key and o.Signature
+// to the base64 (standard, padded) ed25519 signature over SigningBytes.
+func Sign(o *Observation, priv ed25519.PrivateKey) error {
+	if len(priv) != ed25519.PrivateKeySize {
+		return pactwatch.Errorf(pactwatch.EINVALID, "not an ed25519 private key")
+	}
+	o.Reporter = KeyID(priv.Public().(ed25519.PublicKey))
+	msg, err := SigningBytes(*o)
+	if err != nil {
+		return err
+	}
+	o.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(priv, msg))
+	return nil
+}
+
+// Verify checks that pub signed o: the reporter must be pub's key id and the
+// signature valid over SigningBytes. Verification follows ZIP 215
+// (ed25519consensus), the rules batch verification uses too, so a signature
+// verified alone and one verified in a batch get the same answer.
+func Verify(o Observation, pub ed25519.PublicKey) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "reporter", "not an ed25519 public key")
+	}
+	if o.Reporter != KeyID(pub) {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "reporter", "reporter %q is not the key id of the verifying key", o.Reporter)
+	}
+	sig, err := DecodeSignature(o.Signature)
+	if err != nil {
+		return err
+	}
+	msg, err := SigningBytes(o)
+	if err != nil {
+		return err
+	}
+	if !ed25519consensus.Verify(pub, msg, sig) {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "signature", "signature does not verify")
+	}
+	return nil
+}
+
+// DecodeSignature decodes an observation's signature field: standard padded
+// base64 of exactly 64 bytes. Batch verifiers use it with SigningBytes.
+func DecodeSignature(s string) ([]byte, error) {
+	if s == "" {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "signature", "missing signature")
+	}
+	sig, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "signature", "want standard base64 of a 64-byte ed25519 signature")
+	}
+	return sig, nil
+}
+
+// CanonicalRecord returns the record's canonical bytes: RFC 8785 JSON of the
+// signed observation (signature included) plus "received_at" and
+// "principal_id". The ledger's salted digest covers these bytes, so an
+// auditor holding the record and its salt recomputes the leaf. "seq" is left
+// out: it is a storage order, and the ledger index already fixes the order.
+func CanonicalRecord(r Record) ([]byte, error) {
+	type record struct {
+		Observation
+		ReceivedAt  time.Time `json:"received_at"`
+		PrincipalID string    `json:"principal_id"`
+	}
+	return canonicalJSON(record{utcTimes(r.Observation), r.ReceivedAt.UTC(), r.PrincipalID})
+}
+
+// canonicalObservation is the RFC 8785 form of o.
+func canonicalObservation(o Observation) ([]byte, error) {
+	return canonicalJSON(utcTimes(o))
+}
+
+// marshalObservation encodes o with its times in UTC. encoding/json (v1)
+// is used on purpose: the struct tags' omitempty means v1's rules.
+func marshalObservation(o Observation) ([]byte, error) {
+	b, err := json.Marshal(utcTimes(o))
+	if err != nil {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "", "cannot be encoded: %v", err)
+	}
+	return b, nil
+}
+
+func utcTimes(o Observation) Observation {
+	o.ObservedAt = o.ObservedAt.UTC()
+	o.SignedAt = o.SignedAt.UTC()
+	return o
+}
+
+func canonicalJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "", "cannot be encoded: %v", err)
+	}
+	return jcsTransform(b)
+}
+
+func jcsTransform(b []byte) ([]byte, error) {
+	c, err := jcs.Transform(b)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	return bytes.Clone(c), nil
+}
