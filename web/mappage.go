@@ -1,0 +1,129 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// zoneKinds are the zone kinds the map has a style and a label for, drawn
+// bottom to top; any other kind is drawn as "other".
+var zoneKinds = []string{"controlled_area", "demilitarised", "withdrawal", "buffer", "holding_area", "party_line", "contact_line", "other"}
+
+// mapPage is the data of templates/map.html.
+type mapPage struct {
+	Query      mapQuery
+	Families   []familyOption
+	Statuses   []option
+	ZoneKinds  []option
+	From       time.Time // first instant shown
+	ZonesAt    time.Time // last instant shown; zones are drawn as in force then
+	TimeZone   string    // IANA name of the reporting time zone, for the script's dates
+	BasemapURL string
+	ZonesURL   string
+	MarkersURL string
+	Messages   string // JSON of the strings map.js shows, in the page's language
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+type familyOption struct {
+	Label   string
+	All     option // the whole family
+	Options []option
+}
+
+// mapPage serves GET /map: the filter form (a plain GET form that works
+// without JavaScript) and the map element whose data-* attributes tell
+// static/js/map.js where to fetch the basemap, zones and markers.
+func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) {
+	mq, err := h.parseMapQuery(r.URL.Query())
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
+	v := h.newView(w, r, nil)
+	basemap, err := h.assets.url(basemapPath[len("static/"):])
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
+	page := mapPage{
+		Query:      mq,
+		From:       mq.filter.From,
+		ZonesAt:    mq.filter.To.Add(-time.Second),
+		TimeZone:   h.opts.Location.String(),
+		BasemapURL: basemap,
+		ZonesURL:   "/map/zones.geojson?at=" + mq.To,
+		MarkersURL: "/map/markers.json?" + mq.encode(),
+	}
+	for _, f := range families() {
+		fo := familyOption{
+			Label: v.T("family." + string(f.Family)),
+			All:   option{Value: string(f.Family), Selected: mq.Category == string(f.Family)},
+		}
+		fo.All.Label = v.T("map.family_all", "Family", fo.Label)
+		for _, c := range f.Categories {
+			fo.Options = append(fo.Options, option{string(c), v.T("category." + string(c)), mq.Category == string(c)})
+		}
+		page.Families = append(page.Families, fo)
+	}
+	for _, s := range Statuses {
+		page.Statuses = append(page.Statuses, option{s, v.T("status." + s), mq.Status == s})
+	}
+	for _, k := range zoneKinds {
+		page.ZoneKinds = append(page.ZoneKinds, option{Value: k, Label: v.T("zone." + k)})
+	}
+	msgs, err := json.Marshal(h.scriptMessages(v.locale))
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
+	page.Messages = string(msgs)
+	v.Data = page
+	h.render(w, r, http.StatusOK, "map", v)
+}
+
+// pluralSamples are counts that select each CLDR plural form the catalogs
+// use, per language (English has no "few" or "many").
+var pluralSamples = map[string]map[string]float64{
+	"en": {"one": 1, "other": 2},
+	"uk": {"one": 1, "few": 2, "many": 5, "other": 1.5},
+	"ru": {"one": 1, "few": 2, "many": 5, "other": 1.5},
+}
+
+// scriptMessages are the strings static/js/map.js needs. Plural messages are
+// sent as all their forms with "{n}" for the count; the script picks one with
+// Intl.PluralRules, which follows the same CLDR rules as go-i18n.
+func (h *Handler) scriptMessages(l *locale) map[string]any {
+	m := map[string]any{}
+	for _, id := range []string{
+		"map.loading", "map.error", "map.attribution", "map.zones",
+		"popup.kind", "popup.time", "popup.category", "popup.status", "popup.count", "popup.details",
+		"kind.incident", "kind.observation",
+	} {
+		m[id] = l.T(id)
+	}
+	for _, s := range Statuses {
+		m["status."+s] = l.T("status." + s)
+	}
+	for _, f := range families() {
+		for _, c := range f.Categories {
+			m["category."+string(c)] = l.T("category." + string(c))
+		}
+	}
+	for _, k := range zoneKinds {
+		m["zone."+k] = l.T("zone." + k)
+	}
+	for _, id := range []string{"map.shown", "map.truncated"} {
+		forms := map[string]string{}
+		for form, n := range pluralSamples[l.tag.String()] {
+			forms[form] = l.T(id, "Count", "{n}", "PluralCount", n)
+		}
+		m[id] = forms
+	}
+	return m
+}

@@ -1,0 +1,225 @@
+// pactwatch map page: draws the offline basemap, the agreement's zones and the
+// incidents (or observations) as clustered markers. Everything it needs comes
+// from the #map element's data-* attributes, set by templates/map.html; no
+// inline script, so the page runs under a strict Content-Security-Policy.
+//
+// When the markers are on the map it sets data-ready="true",
+// data-marker-count and data-render-ms (fetch start to markers added) on #map:
+// the browser tests read them.
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L) { return; }
+  var msgs = JSON.parse(el.dataset.messages || "{}");
+  var lang = el.dataset.lang || "en";
+  var statusEl = document.getElementById("map-status");
+  var form = document.getElementById("map-filter");
+
+  function t(id) { return msgs[id] || id; }
+  function plural(id, n) {
+    var forms = msgs[id] || {};
+    var text = forms[new Intl.PluralRules(lang).select(n)] || forms.other || id;
+    return text.replace("{n}", n.toLocaleString(lang));
+  }
+  function say(text) { if (statusEl) { statusEl.textContent = text; } }
+  function escapeHTML(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) { throw new Error(url + ": HTTP " + r.status); }
+      return r.json();
+    });
+  }
+
+  var dateFmt;
+  try {
+    dateFmt = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short", timeZone: el.dataset.tz || "UTC" });
+  } catch (e) {
+    dateFmt = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
+  }
+
+  var map = L.map(el, { zoomSnap: 0.5, minZoom: 3, maxZoom: 15, keyboard: true });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution(escapeHTML(t("map.attribution")));
+  // Ukraine and its neighbourhood; the zones refit it when they load.
+  map.fitBounds([[44.2, 22.1], [52.4, 40.3]]);
+
+  // Panes order the layers: land under zones under markers.
+  map.createPane("basemap").style.zIndex = 200;
+  map.createPane("zones").style.zIndex = 400;
+
+  var basemapReady = getJSON(el.dataset.basemap).then(function (fc) {
+    L.geoJSON(fc, {
+      pane: "basemap",
+      interactive: false,
+      style: function (f) {
+        return { className: f.properties && f.properties.name === "Ukraine" ? "basemap basemap-ua" : "basemap" };
+      }
+    }).addTo(map);
+    el.dataset.basemapFeatures = String(fc.features.length);
+  });
+
+  // Zones: one overlay per kind, switchable from the layers control.
+  var zoneLayers = {};
+  var layersControl = L.control.layers(null, {}, { collapsed: true }).addTo(map);
+  var known = ["controlled_area", "demilitarised", "withdrawal", "buffer", "holding_area", "party_line", "contact_line"];
+
+  function zoneKind(f) {
+    var k = f.properties && f.properties.kind;
+    return known.indexOf(k) >= 0 ? k : "other";
+  }
+
+  function loadZones(url) {
+    return getJSON(url).then(function (fc) {
+      Object.keys(zoneLayers).forEach(function (k) {
+        layersControl.removeLayer(zoneLayers[k]);
+        map.removeLayer(zoneLayers[k]);
+      });
+      zoneLayers = {};
+      var count = 0;
+      // Areas first, lines on top, in the order of the legend.
+      known.concat(["other"]).forEach(function (kind) {
+        var feats = fc.features.filter(function (f) { return zoneKind(f) === kind; });
+        if (!feats.length) { return; }
+        var layer = L.geoJSON({ type: "FeatureCollection", features: feats }, {
+          pane: "zones",
+          style: function () { return { className: "zone zone-" + kind }; },
+          pointToLayer: function (f, latlng) {
+            return L.circleMarker(latlng, { pane: "zones", radius: 7, className: "zone zone-" + kind });
+          },
+          onEachFeature: function (f, l) {
+            var p = f.properties || {};
+            var name = p.name || p.id || "";
+            var label = t("zone." + kind) + (name ? ": " + name : "") + (p.phase ? " (" + p.phase + ")" : "");
+            l.bindTooltip(escapeHTML(label), { sticky: true });
+          }
+        }).addTo(map);
+        zoneLayers[kind] = layer;
+        layersControl.addOverlay(layer, escapeHTML(t("zone." + kind)));
+        count += feats.length;
+      });
+      el.dataset.zoneCount = String(count);
+    });
+  }
+
+  // Markers. One divIcon per (family, status): colours live in site.css.
+  var icons = {};
+  function icon(family, status) {
+    var key = family + "|" + status;
+    if (!icons[key]) {
+      icons[key] = L.divIcon({ className: "pw-marker pw-fam-" + family + " pw-st-" + status, iconSize: [16, 16], html: "" });
+    }
+    return icons[key];
+  }
+  var cluster = L.markerClusterGroup({
+    chunkedLoading: true,
+    chunkInterval: 100,
+    showCoverageOnHover: false,
+    maxClusterRadius: 50,
+    spiderfyOnMaxZoom: true
+  }).addTo(map);
+
+  function popup(row, col) {
+    var div = document.createElement("div");
+    div.className = "pw-popup";
+    var dl = document.createElement("dl");
+    function item(label, value) {
+      var dt = document.createElement("dt");
+      dt.textContent = label;
+      var dd = document.createElement("dd");
+      dd.textContent = value;
+      dl.appendChild(dt);
+      dl.appendChild(dd);
+    }
+    item(t("popup.kind"), t("kind." + row[col.kind]));
+    item(t("popup.time"), dateFmt.format(new Date(row[col.time] * 1000)));
+    item(t("popup.category"), t("category." + row[col.category]));
+    item(t("popup.status"), t("status." + row[col.status]));
+    if (row[col.count] > 1) { item(t("popup.count"), row[col.count].toLocaleString(lang)); }
+    div.appendChild(dl);
+    if (row[col.summary]) {
+      var p = document.createElement("p");
+      p.textContent = row[col.summary]; // narratives are shown as submitted
+      div.appendChild(p);
+    }
+    if (row[col.url]) {
+      var a = document.createElement("a");
+      a.href = row[col.url];
+      a.textContent = t("popup.details");
+      div.appendChild(a);
+    }
+    return div;
+  }
+
+  var generation = 0;
+  function loadMarkers(url) {
+    var gen = ++generation;
+    var start = performance.now();
+    el.dataset.ready = "false";
+    say(t("map.loading"));
+    return getJSON(url).then(function (data) {
+      if (gen !== generation) { return; }
+      var col = {};
+      data.columns.forEach(function (c, i) { col[c] = i; });
+      var markers = new Array(data.markers.length);
+      for (var i = 0; i < data.markers.length; i++) {
+        var row = data.markers[i];
+        var m = L.marker([row[col.lat], row[col.lon]], {
+          icon: icon(row[col.family], row[col.status]),
+          title: t("category." + row[col.category]),
+          keyboard: true
+        });
+        m.bindPopup(popup.bind(null, row, col));
+        markers[i] = m;
+      }
+      cluster.clearLayers();
+      return new Promise(function (resolve) {
+        if (!markers.length) { resolve(); return; }
+        cluster.addLayers(markers, function (processed, total) {
+          if (processed === total) { resolve(); }
+        });
+      }).then(function () {
+        if (gen !== generation) { return; }
+        var n = markers.length;
+        var text = plural("map.shown", n);
+        if (data.truncated) { text += " " + plural("map.truncated", n); }
+        say(text);
+        el.dataset.markerCount = String(n);
+        el.dataset.renderMs = String(Math.round(performance.now() - start));
+        el.dataset.ready = "true";
+      });
+    });
+  }
+
+  function fail(err) {
+    say(t("map.error"));
+    el.dataset.error = String(err && err.message || err);
+    if (window.console) { console.error(err); }
+  }
+
+  Promise.all([basemapReady, loadZones(el.dataset.zones), loadMarkers(el.dataset.markers)]).catch(fail);
+
+  // The filter form reloads only the data; the URL keeps the filter so it
+  // can be shared, and the language links follow it on the next load.
+  if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var q = new URLSearchParams(new FormData(form));
+      Array.from(q.keys()).forEach(function (k) { if (!q.get(k)) { q.delete(k); } });
+      history.replaceState(null, "", "/map?" + q.toString());
+      document.querySelectorAll("a[data-lang]").forEach(function (a) {
+        var lq = new URLSearchParams(q);
+        lq.set("lang", a.dataset.lang);
+        a.href = "/map?" + lq.toString();
+      });
+      var to = q.get("to") || "";
+      Promise.all([
+        loadZones("/map/zones.geojson" + (to ? "?at=" + encodeURIComponent(to) : "")),
+        loadMarkers("/map/markers.json?" + q.toString())
+      ]).catch(fail);
+    });
+  }
+})();

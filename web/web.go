@@ -1,0 +1,114 @@
+// Package web is pactwatch's browser interface: server-rendered html/template
+// pages in Ukrainian, English and Russian, with a little JavaScript and every
+// asset (Leaflet, its clustering plugin, the Natural Earth basemap) embedded
+// in the binary, so the interface works on a mission network with no
+// internet access.
+//
+// The package knows nothing of storage: pages take their data through small
+// interfaces (MapData, …) that the server implements over the store and the
+// agreement. Mount it with one call:
+//
+//	h, err := web.New(web.Options{Map: mapData, Location: agreementTZ})
+//	mux.Handle("/", h)
+//
+// Pages are CSP-compatible (no inline script or style): every script is a
+// static file, and data reaches it through data-* attributes and JSON
+// endpoints.
+package web
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+)
+
+// Options configures the web interface. Only Map is required today; later
+// pages add their own data interfaces here.
+type Options struct {
+	// Map provides the map page's zones and incidents (or observations).
+	Map MapData
+	// Location is the agreement's reporting time zone: dates are shown, and
+	// date filters are read, in it. Default UTC.
+	Location *time.Location
+	// Now is the clock (default time.Now): the map's default time window ends now.
+	Now func() time.Time
+	// Logger receives errors that the browser only sees as a generic page.
+	Logger *slog.Logger
+	// SiteName overrides the product name in the header, e.g. the mission's name.
+	SiteName string
+}
+
+// Handler serves the web interface. It is an http.Handler; see New.
+type Handler struct {
+	opts    Options
+	mux     *http.ServeMux
+	assets  *assetSet
+	bundle  *i18n.Bundle
+	pages   map[string]*template.Template
+	nav     []navItem
+	missing func(lang, id string) // called for a message id absent from a catalog
+}
+
+// navItem is one entry of the header's navigation.
+type navItem struct {
+	Path  string // URL path, e.g. "/map"
+	Label string // message id
+}
+
+// New builds the web interface: it parses the templates and catalogs and
+// indexes the embedded assets, so a broken template or catalog fails at start
+// rather than on a user's request.
+func New(opts Options) (*Handler, error) {
+	if opts.Map == nil {
+		return nil, errors.New("web: Options.Map is required")
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	assets, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := loadCatalogs()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		opts:   opts,
+		mux:    http.NewServeMux(),
+		assets: assets,
+		bundle: bundle,
+		nav:    []navItem{{"/map", "nav.map"}},
+	}
+	h.missing = func(lang, id string) {
+		h.opts.Logger.Error("web: message missing from catalog", "lang", lang, "id", id)
+	}
+	if h.pages, err = h.parseTemplates(); err != nil {
+		return nil, err
+	}
+	h.mux.Handle("GET /static/", http.HandlerFunc(h.serveStatic))
+	h.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		// The map is the first page until the overview exists.
+		http.Redirect(w, r, "/map", http.StatusSeeOther)
+	})
+	h.mux.HandleFunc("GET /map", h.mapPage)
+	h.mux.HandleFunc("GET /map/zones.geojson", h.mapZones)
+	h.mux.HandleFunc("GET /map/markers.json", h.mapMarkers)
+	h.mux.HandleFunc("/", h.notFound)
+	return h, nil
+}
+
+// ServeHTTP serves the pages, their JSON endpoints and the static assets.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, r)
+}
