@@ -13,7 +13,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/gowebpki/jcs"
 
 	"github.com/pactwatch/pactwatch"
 )
@@ -138,7 +137,7 @@ func decodeOne(data []byte, prefix string, draft bool) (Observation, error) {
 // in a way that would not survive re-encoding (missing, null, explicit zero,
 // or a time not in the wire format), reported at its path.
 func checkCanonical(data []byte, o Observation, prefix string, draft bool) error {
-	in, err := jcs.Transform(data)
+	in, err := jcsTransform(bytes.Clone(data))
 	if err != nil {
 		return pactwatch.FieldErrorf(pactwatch.EINVALID, prefix, "malformed JSON")
 	}
@@ -146,9 +145,9 @@ func checkCanonical(data []byte, o Observation, prefix string, draft bool) error
 	if err != nil {
 		return pactwatch.FieldErrorf(pactwatch.EINVALID, prefix, "cannot be encoded: %v", err)
 	}
-	out, err := jcs.Transform(enc)
+	out, err := jcsTransform(enc)
 	if err != nil {
-		return pactwatch.Internal(err)
+		return err
 	}
 	if bytes.Equal(in, out) {
 		return nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowebpki/jcs"
+
 	"github.com/pactwatch/pactwatch"
 )
 
@@ -182,8 +184,8 @@ func TestFieldErrorsOfOtherErrors(t *testing.T) {
 
 // FuzzDecode checks that Decode never panics, that every error is an
 // EINVALID *pactwatch.Error, and that whatever it accepts re-encodes to an
-// equivalent body it accepts again with the same signing bytes: the
-// property signatures rely on.
+// equivalent body it accepts again with the same signing bytes (the
+// property signatures rely on), canonicalised as github.com/gowebpki/jcs does.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(minimal))
 	f.Add([]byte(with(`"observer":{"lat":1,"lon":2,"uncertainty_m":3}`)))
@@ -219,6 +221,15 @@ func FuzzDecode(f *testing.F) {
 			second, _ := SigningBytes(o2)
 			if string(first) != string(second) {
 				t.Fatalf("signing bytes changed:\n%s\n%s", first, second)
+			}
+			// A second RFC 8785 implementation must agree.
+			ref, err := jcs.Transform(again)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, _ := canonicalObservation(o)
+			if string(ref) != string(ours) {
+				t.Fatalf("canonical forms differ:\njcs  %s\nours %s", ref, ours)
 			}
 		}
 	})
