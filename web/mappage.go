@@ -88,11 +88,12 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // pluralSamples are counts that select each CLDR plural form the catalogs
-// use, per language (English has no "few" or "many").
-var pluralSamples = map[string]map[string]float64{
+// use, per language (English has no "few" or "many"); go-i18n takes
+// fractions as text.
+var pluralSamples = map[string]map[string]any{
 	"en": {"one": 1, "other": 2},
-	"uk": {"one": 1, "few": 2, "many": 5, "other": 1.5},
-	"ru": {"one": 1, "few": 2, "many": 5, "other": 1.5},
+	"uk": {"one": 1, "few": 2, "many": 5, "other": "1.5"},
+	"ru": {"one": 1, "few": 2, "many": 5, "other": "1.5"},
 }
 
 // scriptMessages are the strings static/js/map.js needs. Plural messages are
@@ -118,12 +119,11 @@ func (h *Handler) scriptMessages(l *locale) map[string]any {
 	for _, k := range zoneKinds {
 		m["zone."+k] = l.T("zone." + k)
 	}
-	for _, id := range []string{"map.shown", "map.truncated"} {
-		forms := map[string]string{}
-		for form, n := range pluralSamples[l.tag.String()] {
-			forms[form] = l.T(id, "Count", "{n}", "PluralCount", n)
-		}
-		m[id] = forms
+	m["map.truncated"] = l.T("map.truncated", "Count", "{n}")
+	forms := map[string]string{}
+	for form, n := range pluralSamples[l.tag.String()] {
+		forms[form] = l.T("map.shown", "Count", "{n}", "PluralCount", n)
 	}
+	m["map.shown"] = forms
 	return m
 }

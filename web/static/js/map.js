@@ -185,7 +185,7 @@
         if (gen !== generation) { return; }
         var n = markers.length;
         var text = plural("map.shown", n);
-        if (data.truncated) { text += " " + plural("map.truncated", n); }
+        if (data.truncated) { text += " " + t("map.truncated").replace("{n}", n.toLocaleString(lang)); }
         say(text);
         el.dataset.markerCount = String(n);
         el.dataset.renderMs = String(Math.round(performance.now() - start));
