@@ -34,6 +34,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print pactwatch's version", runVersion},
+		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 	}
 }
 
