@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -83,14 +86,19 @@ func (p *parser) check(a *Agreement, inst any) {
 
 // unique reports a duplicate id within one namespace.
 func (c *checker) unique(seen map[string]string, id, path string) {
-	if id == "" {
+	c.uniqueValue(seen, "id "+strconv.Quote(id), id, path)
+}
+
+// uniqueValue reports a value (described by what) used twice.
+func (c *checker) uniqueValue(seen map[string]string, what, v, path string) {
+	if v == "" {
 		return
 	}
-	if first, dup := seen[id]; dup {
-		c.addf(path, "duplicate id %q (first used at line %d)", id, c.locate(first, c.pos).line)
+	if first, dup := seen[v]; dup {
+		c.addf(path, "duplicate %s (first used at line %d)", what, c.locate(first, c.pos).line)
 		return
 	}
-	seen[id] = path
+	seen[v] = path
 }
 
 func (c *checker) date(path string, d Date) time.Time {
@@ -178,7 +186,7 @@ func (c *checker) mission() {
 	names := map[string]string{}
 	for i, w := range m.Witnesses {
 		path := fmt.Sprintf("mission.witnesses[%d]", i)
-		c.unique(names, w.Name, path+".name")
+		c.uniqueValue(names, "witness name "+strconv.Quote(w.Name), w.Name, path+".name")
 		if w.PublicKey == "" {
 			continue
 		}
@@ -239,7 +247,7 @@ func (c *checker) keys() {
 			if err != nil || len(raw) != 32 {
 				c.addf(path+".public_key", "not an Ed25519 public key: want the base64 of 32 bytes")
 			} else {
-				c.unique(pubs, k.PublicKey, path+".public_key")
+				c.uniqueValue(pubs, "public key", k.PublicKey, path+".public_key")
 			}
 		}
 		from := c.date(path+".valid_from", k.ValidFrom)
@@ -325,7 +333,7 @@ func (c *checker) buffer(path string, z *Zone, raw map[string]any) {
 	} else if l := c.a.Zone(z.Of); l == nil {
 		c.addf(path+".of", "unknown zone %q", z.Of)
 	} else if !l.Kind.IsLine() {
-		c.addf(path+".of", "zone %q is a %s, not a line", z.Of, l.Kind)
+		c.addf(path+".of", "zone %q is a %s zone, not a line", z.Of, l.Kind)
 	}
 	if z.DistanceKm == 0 {
 		if _, ok := raw["distance_km"]; !ok {
@@ -358,8 +366,16 @@ func (c *checker) zoneGeometry(path string, kind ZoneKind, raw map[string]any) o
 		return nil
 	}
 	data, err := c.readFile(name)
-	if err != nil {
-		c.addf(fpath, "cannot read %s: %v", name, strings.TrimPrefix(err.Error(), "open "+name+": "))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.addf(fpath, "%s: no such file", name)
+		return nil
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		c.addf(fpath, "%s: cannot read: %v", name, err)
 		return nil
 	}
 	if !utfText(data) {
@@ -401,14 +417,17 @@ func (c *checker) zoneGeometry(path string, kind ZoneKind, raw map[string]any) o
 // inside a zone file ("" for inline geometry); posPrefix, for inline
 // geometry, is the path under which coordinates have positions.
 func (c *checker) geometry(at, where string, kind ZoneKind, g any, posPrefix string) orb.Geometry {
-	before := len(c.problems)
 	if posPrefix != "" {
-		c.validateSchema(geometrySchema, g, posPrefix)
+		// The agreement's schema has checked inline geometry already.
+		if c.problemUnder(posPrefix) {
+			return nil
+		}
 	} else {
+		before := len(c.problems)
 		c.validateSchemaAt(geometrySchema, g, at, strings.TrimSuffix(where, ": ")+": ")
-	}
-	if len(c.problems) > before {
-		return nil
+		if len(c.problems) > before {
+			return nil
+		}
 	}
 	b, _ := json.Marshal(g)
 	gj, err := geojson.UnmarshalGeometry(b)
@@ -434,6 +453,16 @@ func (c *checker) geometry(at, where string, kind ZoneKind, g any, posPrefix str
 		}
 	}
 	return geom
+}
+
+// problemUnder reports whether a problem was found at path or inside it.
+func (c *checker) problemUnder(path string) bool {
+	for _, p := range c.problems {
+		if p.Path == path || strings.HasPrefix(p.Path, path+".") || strings.HasPrefix(p.Path, path+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 func prefixed(where string) string {
@@ -539,7 +568,7 @@ func (c *checker) rule(path string, r *Rule) {
 		case z == nil:
 			c.addf(path+"."+field, "unknown zone %q", id)
 		case kinds != nil && !slices.Contains(kinds, z.Kind):
-			c.addf(path+"."+field, "zone %q is a %s; this rule needs one of: %s", id, z.Kind, listOf(kinds))
+			c.addf(path+"."+field, "zone %q is a %s zone; this rule needs a zone of kind %s", id, z.Kind, strings.Join(strings.Split(listOf(kinds), ", "), " or "))
 		}
 		return z
 	}

@@ -215,7 +215,7 @@ func (p *parser) convert(n *yaml.Node, path string, depth int) any {
 		if depth > maxDepth {
 			what = fmt.Sprintf("nested more than %d levels deep", maxDepth)
 		}
-		p.addf(path, "refused: the document has %s", what)
+		p.problems = append(p.problems, Problem{File: p.file, Line: n.Line, Col: n.Column, Message: "refused: the document has " + what})
 		return nil
 	}
 	if _, seen := p.pos[path]; !seen {
