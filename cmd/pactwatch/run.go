@@ -35,6 +35,7 @@ func commands() []command {
 	return []command{
 		{"version", "print pactwatch's version", runVersion},
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
+		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},
 	}
 }
 

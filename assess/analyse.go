@@ -1,0 +1,603 @@
+package assess
+
+import "slices"
+
+// hit is one cue found in a clause: token range [first, last].
+type hit struct {
+	cue         *cueDef
+	first, last int
+	sent        int
+}
+
+// findCues runs the lexicon of lang over toks. Masks go first and hide
+// their words from later cues; the words of an act serve one act cue only.
+func findCues(toks []token, lang string) []hit {
+	masked := make([]bool, len(toks))
+	actUsed := make([]bool, len(toks))
+	var hits []hit
+	for _, cc := range compiled[lang] {
+		used := make([]bool, len(toks)) // one hit per word per cue
+		for _, p := range cc.pats {
+			for _, m := range p.findAll(toks, masked) {
+				if anyIn(used, m) || (cc.def.kind == kAct || cc.def.kind == kCommonDanger) && anyIn(actUsed, m) {
+					continue
+				}
+				setIn(used, m)
+				if cc.def.kind == kAct || cc.def.kind == kCommonDanger {
+					setIn(actUsed, m)
+				}
+				hits = append(hits, hit{cue: cc.def, first: m[0], last: m[1], sent: toks[m[0]].sentence})
+			}
+		}
+		if cc.def.mask {
+			for _, h := range hits {
+				if h.cue == cc.def {
+					setIn(masked, [2]int{h.first, h.last})
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.first - b.first })
+	return hits
+}
+
+func anyIn(b []bool, m [2]int) bool {
+	for i := m[0]; i <= m[1]; i++ {
+		if b[i] {
+			return true
+		}
+	}
+	return false
+}
+
+func setIn(b []bool, m [2]int) {
+	for i := m[0]; i <= m[1]; i++ {
+		b[i] = true
+	}
+}
+
+// relativeWords introduce a relative clause: a modal after them ("the
+// measures which must be taken") does not govern the sentence.
+var relativeWords = map[string]bool{"which": true, "that": true, "who": true, "які": true, "яка": true, "який": true, "що": true, "которые": true, "которая": true, "который": true, "что": true}
+
+// act statuses
+const (
+	actDirect        = "direct"
+	actDeferred      = "deferred"      // under seek, consult, determine: a further decision
+	actHortatory     = "hortatory"     // under intend, should, may
+	actDiscretionary = "discretionary" // if necessary, reserves the right
+	actNegated       = "negated"       // shall not provide assistance (to the aggressor)
+)
+
+type analysis struct {
+	toks     []token
+	hits     []hit
+	decisive map[int]bool // indexes into hits
+	trigger  []int        // hits forming triggers
+	actState map[int]string
+}
+
+func (a *analysis) of(k kind) []int {
+	var out []int
+	for i, h := range a.hits {
+		if h.cue.kind == k {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (a *analysis) has(k kind) bool { return len(a.of(k)) > 0 }
+
+func isGovernor(k kind) bool {
+	switch k {
+	case kMandatory, kFuture, kHortatory, kIntend, kDefer, kSeek, kConsult, kWhether, kMonitor:
+		return true
+	}
+	return false
+}
+
+func isScoping(k kind) bool {
+	return k == kDefer || k == kSeek || k == kConsult || k == kMonitor
+}
+
+func (a *analysis) relative(h hit) bool {
+	if h.cue.kind != kMandatory && h.cue.kind != kFuture && h.cue.kind != kHortatory {
+		return false
+	}
+	return h.first > 0 && relativeWords[a.toks[h.first-1].norm] && a.toks[h.first-1].sentence == h.sent
+}
+
+// governorOf returns the hits that decide how an act or restraint at hit i
+// is promised: the nearest governing verb before it in its sentence, and the
+// scoping verb (seek, consult, determine, monitor) it falls under, if any.
+func (a *analysis) governorOf(i int) (nearest, scope int) {
+	nearest, scope = -1, -1
+	h := a.hits[i]
+	for j := i - 1; j >= 0; j-- {
+		g := a.hits[j]
+		if g.sent != h.sent || g.last >= h.first || !isGovernor(g.cue.kind) || a.relative(g) {
+			continue
+		}
+		if nearest < 0 {
+			nearest = j
+		}
+		if isScoping(g.cue.kind) {
+			scope = j
+			break
+		}
+		if g.cue.kind == kMandatory || g.cue.kind == kFuture {
+			// A new commitment verb between a scoping verb and the act
+			// ("shall consult and shall assist") ends the scope.
+			break
+		}
+	}
+	return nearest, scope
+}
+
+// negated reports whether a negation or a restraint verb stands within
+// three words before hit i in its sentence.
+func (a *analysis) negated(i int) int {
+	h := a.hits[i]
+	for j, g := range a.hits {
+		if g.sent != h.sent || g.last >= h.first || h.first-g.last > 3 {
+			continue
+		}
+		if g.cue.kind == kNegation || g.cue.kind == kRestrain && g.last < h.first {
+			return j
+		}
+	}
+	return -1
+}
+
+// findTriggers marks the hits that make a trigger: complete trigger phrases,
+// and a condition marker followed by an attack word within 20 words of the
+// same sentence. Hortatory "should"/"may" inside a trigger ("if any Party
+// should be attacked") are conditions, not hortatory, and are dropped.
+func (a *analysis) findTriggers() {
+	drop := map[int]bool{}
+	for i, h := range a.hits {
+		switch h.cue.kind {
+		case kTrigger:
+			a.trigger = append(a.trigger, i)
+		case kMarker:
+			for j := i + 1; j < len(a.hits); j++ {
+				g := a.hits[j]
+				if g.sent != h.sent || g.first-h.last > 20 {
+					break
+				}
+				if g.cue.kind == kAttack {
+					a.trigger = append(a.trigger, i, j)
+					for k := range a.hits {
+						if a.hits[k].cue.kind == kHortatory && a.hits[k].first >= h.first && a.hits[k].last <= g.last {
+							drop[k] = true
+						}
+					}
+					break
+				}
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	// Rebuild hits without the dropped ones, remapping trigger indexes.
+	remap := map[int]int{}
+	var hits []hit
+	for i, h := range a.hits {
+		if drop[i] {
+			continue
+		}
+		remap[i] = len(hits)
+		hits = append(hits, h)
+	}
+	var trig []int
+	for _, t := range a.trigger {
+		if n, ok := remap[t]; ok {
+			trig = append(trig, n)
+		}
+	}
+	a.hits, a.trigger = hits, trig
+}
+
+func (a *analysis) mark(idx ...int) {
+	for _, i := range idx {
+		if i >= 0 {
+			a.decisive[i] = true
+		}
+	}
+}
+
+// assessClause is the whole analysis of one clause.
+func assessClause(text, lang, instr string) Clause {
+	a := &analysis{decisive: map[int]bool{}, actState: map[int]string{}}
+	a.toks = tokenize(text, sentenceStarts(text))
+	a.hits = findCues(a.toks, lang)
+	a.findTriggers()
+
+	d := Dimensions{Instrument: instr, Response: []string{}, Precision: []string{}, Escapes: []string{}, Delegation: []string{}}
+
+	// Classify every act.
+	for _, i := range append(a.of(kAct), a.of(kCommonDanger)...) {
+		if n := a.negated(i); n >= 0 && a.hits[i].cue.kind == kAct {
+			a.actState[i] = actNegated
+			continue
+		}
+		nearest, scope := a.governorOf(i)
+		whether := false
+		for _, w := range a.of(kWhether) {
+			if a.hits[w].sent == a.hits[i].sent {
+				whether = true
+			}
+		}
+		switch {
+		case scope >= 0:
+			a.actState[i] = actDeferred
+		case nearest >= 0 && (a.hits[nearest].cue.kind == kHortatory || a.hits[nearest].cue.kind == kIntend):
+			a.actState[i] = actHortatory
+		case whether || nearest >= 0 && a.hits[nearest].cue.kind == kWhether:
+			a.actState[i] = actDiscretionary
+		default:
+			a.actState[i] = actDirect
+		}
+	}
+	// Restraint that is only the object of monitoring ("verification of the
+	// ceasefire") is not promised by this clause.
+	var restraints []int
+	for _, i := range a.of(kRestrain) {
+		if _, scope := a.governorOf(i); scope >= 0 && a.hits[scope].cue.kind == kMonitor {
+			continue
+		}
+		restraints = append(restraints, i)
+	}
+	for i, s := range a.actState {
+		if s == actNegated {
+			restraints = append(restraints, i)
+		}
+	}
+	slices.Sort(restraints)
+
+	// Trigger.
+	switch {
+	case a.has(kOpinion):
+		d.Trigger = "discretionary"
+	case len(a.trigger) > 0 && a.has(kNarrow):
+		d.Trigger = "narrow"
+	case len(a.trigger) > 0:
+		d.Trigger = "automatic"
+	default:
+		d.Trigger = "none"
+	}
+
+	// Label.
+	var direct, directMil []int
+	for i, s := range a.actState {
+		if s != actDirect {
+			continue
+		}
+		direct = append(direct, i)
+		if a.hits[i].cue.response != EconomicAid {
+			directMil = append(directMil, i)
+		}
+	}
+	slices.Sort(direct)
+	slices.Sort(directMil)
+	constitutional := a.of(kConstitutional)
+	commonDanger := a.of(kCommonDanger)
+
+	var label Label
+	switch {
+	case a.has(kDefinition):
+		label = NoCommitment
+		a.mark(a.of(kDefinition)...)
+		d.Undertaking = "none"
+	case len(directMil) > 0 && len(commonDanger) > 0:
+		label = ConditionalGuarantee
+		d.Undertaking = "act"
+		a.mark(directMil...)
+		a.mark(constitutional...)
+		a.markGovernors(directMil)
+	case len(directMil) > 0 && d.Trigger != "none":
+		label = Guarantee
+		if len(constitutional) > 0 {
+			label = ConditionalGuarantee
+			a.mark(constitutional...)
+		}
+		d.Undertaking = "act"
+		a.mark(directMil...)
+		a.mark(a.trigger...)
+		a.markGovernors(directMil)
+	default:
+		label, d.Undertaking = a.assurance(restraints, directMil)
+	}
+
+	// Obligation.
+	switch {
+	case a.hasOutsideTrigger(kMandatory):
+		d.Obligation = "mandatory"
+	case a.has(kFuture):
+		d.Obligation = "future"
+	case a.has(kHortatory) || a.has(kIntend):
+		d.Obligation = "hortatory"
+	default:
+		d.Obligation = "none"
+	}
+
+	// Response: what the clause itself promises to do.
+	if label == Guarantee || label == ConditionalGuarantee {
+		for _, i := range direct {
+			d.Response = appendOnce(d.Response, a.hits[i].cue.response)
+		}
+	}
+	if a.has(kConsult) {
+		d.Response = appendOnce(d.Response, Consultation)
+	}
+	if len(d.Response) == 0 {
+		d.Response = append(d.Response, NoResponse)
+	}
+
+	// Discretion, escapes, precision, delegation.
+	d.Discretion = "none"
+	if a.has(kHow) {
+		d.Discretion = "how"
+	}
+	if a.has(kWhether) {
+		d.Discretion = "whether"
+	}
+	if len(constitutional) > 0 && (label == ConditionalGuarantee || len(a.actState) > 0) {
+		d.Escapes = append(d.Escapes, "constitutional")
+	}
+	if len(commonDanger) > 0 {
+		d.Escapes = append(d.Escapes, "common_danger")
+	}
+	if a.has(kCarveOut) {
+		d.Escapes = append(d.Escapes, "carve_out")
+	}
+	if a.has(kHedge) {
+		d.Escapes = append(d.Escapes, "hedge")
+	}
+	if a.has(kImmediacy) {
+		d.Precision = append(d.Precision, "immediacy")
+	}
+	if a.has(kDeadline) {
+		d.Precision = append(d.Precision, "deadline")
+	}
+	if a.has(kDistance) {
+		d.Precision = append(d.Precision, "distance")
+	}
+	for _, r := range d.Response {
+		if r == ArmedForce || r == Sanctions || r == EconomicAid {
+			d.Precision = appendOnce(d.Precision, "named_measure")
+		}
+	}
+	if a.has(kMonitor) {
+		d.Delegation = append(d.Delegation, "monitoring")
+	}
+	if a.has(kBody) {
+		d.Delegation = append(d.Delegation, "third_party_body")
+	}
+
+	return Clause{
+		Text:       text,
+		Label:      label,
+		Score:      score(label, d),
+		Dimensions: d,
+		Spans:      a.spans(text),
+	}
+}
+
+// hasOutsideTrigger reports a cue of kind k that is not part of a
+// condition ("shall be considered an attack" is binding; "should" in "if
+// it should be attacked" is not).
+func (a *analysis) hasOutsideTrigger(k kind) bool {
+	return a.has(k)
+}
+
+func (a *analysis) markGovernors(acts []int) {
+	for _, i := range acts {
+		n, _ := a.governorOf(i)
+		a.mark(n)
+	}
+}
+
+// assurance decides between assurance and no commitment when no act is
+// directly promised, and names the undertaking.
+func (a *analysis) assurance(restraints, directMil []int) (Label, string) {
+	var deferred, soft []int
+	for i, s := range a.actState {
+		switch s {
+		case actDeferred:
+			deferred = append(deferred, i)
+		case actHortatory, actDiscretionary:
+			soft = append(soft, i)
+		}
+	}
+	slices.Sort(deferred)
+	slices.Sort(soft)
+	switch {
+	case a.has(kSeek):
+		a.mark(a.of(kSeek)...)
+		a.mark(deferred...)
+		return Assurance, "seek"
+	case a.has(kConsult):
+		a.mark(a.of(kConsult)...)
+		a.mark(deferred...)
+		return Assurance, "consult"
+	case len(deferred) > 0:
+		a.mark(deferred...)
+		a.markGovernors(deferred)
+		return Assurance, "further_decision"
+	case len(soft) > 0:
+		a.mark(soft...)
+		a.markGovernors(soft)
+		a.mark(a.of(kWhether)...)
+		return Assurance, "discretionary_act"
+	case len(restraints) > 0:
+		a.mark(restraints...)
+		return Assurance, "restrain"
+	case a.has(kIntend):
+		a.mark(a.of(kIntend)...)
+		return Assurance, "intend"
+	case len(directMil) > 0 || a.has(kSupport):
+		a.mark(directMil...)
+		a.mark(a.of(kSupport)...)
+		return Assurance, "support"
+	case a.has(kUphold):
+		a.mark(a.of(kUphold)...)
+		return Assurance, "uphold"
+	}
+	return NoCommitment, "none"
+}
+
+func appendOnce(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// dimensionOf names the dimension a cue kind bears on, for spans.
+func dimensionOf(k kind) string {
+	switch k {
+	case kMandatory, kFuture, kHortatory, kIntend:
+		return "obligation"
+	case kAct, kConsult:
+		return "response"
+	case kSeek, kDefer, kRestrain, kSupport, kUphold:
+		return "undertaking"
+	case kMarker, kAttack, kTrigger, kOpinion, kNarrow:
+		return "trigger"
+	case kWhether, kHow:
+		return "discretion"
+	case kConstitutional, kCommonDanger, kCarveOut, kHedge:
+		return "escape"
+	case kImmediacy, kDeadline, kDistance:
+		return "precision"
+	case kMonitor, kBody:
+		return "delegation"
+	case kDefinition:
+		return "definition"
+	case kNegation:
+		return "negation"
+	}
+	return "instrument"
+}
+
+// spans lists the cues as byte ranges of text. Condition markers and attack
+// words appear only where they form a trigger; instrument-level words and
+// negations not attached to anything are left out as noise.
+func (a *analysis) spans(text string) []Span {
+	inTrigger := map[int]bool{}
+	for _, t := range a.trigger {
+		inTrigger[t] = true
+	}
+	out := []Span{}
+	for i, h := range a.hits {
+		k := h.cue.kind
+		if k == kTreaty || k == kPolitical || k == kNegation {
+			continue
+		}
+		if (k == kMarker || k == kAttack) && !inTrigger[i] {
+			continue
+		}
+		s, e := a.toks[h.first].start, a.toks[h.last].end
+		name := h.cue.name
+		if st, ok := a.actState[i]; ok && st != actDirect {
+			name += " (" + st + ")"
+		}
+		out = append(out, Span{Start: s, End: e, Text: text[s:e], Dimension: dimensionOf(k), Cue: name, Decisive: a.decisive[i]})
+	}
+	return out
+}
+
+// score places a clause inside its label's band by its dimensions, so that
+// a guarantee always outscores a conditional guarantee, which outscores an
+// assurance.
+func score(l Label, d Dimensions) int {
+	lo, hi := 0, 19
+	switch l {
+	case Guarantee:
+		lo, hi = 70, 100
+	case ConditionalGuarantee:
+		lo, hi = 50, 69
+	case Assurance:
+		lo, hi = 20, 49
+	}
+	p := 0
+	switch d.Obligation {
+	case "mandatory":
+		p += 8
+	case "future":
+		p += 4
+	}
+	switch d.Trigger {
+	case "automatic":
+		p += 6
+	case "narrow":
+		p += 3
+	case "discretionary":
+		p += 2
+	}
+	for _, r := range d.Response {
+		switch r {
+		case ArmedForce:
+			p += 8
+		case MilitaryAssistance:
+			p += 5
+		case Sanctions:
+			p += 4
+		case Consultation:
+			p += 3
+		case EconomicAid, Action:
+			p += 2
+		}
+	}
+	for _, x := range d.Precision {
+		switch x {
+		case "deadline", "distance":
+			p += 4
+		default:
+			p += 3
+		}
+	}
+	p += 3 * len(d.Delegation)
+	if d.Discretion == "whether" {
+		p -= 4
+	}
+	for _, e := range d.Escapes {
+		if e == "carve_out" || e == "hedge" {
+			p -= 3
+		}
+	}
+	switch d.Instrument {
+	case "treaty":
+		p += 3
+	case "political":
+		p -= 6
+	}
+	return min(max(lo+p, lo), hi)
+}
+
+// instrument reads instrument-level signals: treaty wording (Parties, shall,
+// enter into force, ratification) against political wording (Participants,
+// will, come into effect, not legally binding). One kind must outweigh the
+// other two to one.
+func instrument(text, lang string) string {
+	toks := tokenize(text, nil)
+	var t, p int
+	for _, h := range findCues(toks, lang) {
+		switch h.cue.kind {
+		case kTreaty:
+			t++
+		case kPolitical:
+			p++
+		}
+	}
+	switch {
+	case t >= 2 && t >= 2*p:
+		return "treaty"
+	case p >= 2 && p >= 2*t:
+		return "political"
+	}
+	return "unknown"
+}
