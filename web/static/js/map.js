@@ -41,7 +41,9 @@
     dateFmt = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
   }
 
-  var map = L.map(el, { zoomSnap: 0.5, minZoom: 3, maxZoom: 15, keyboard: true });
+  // Zoom 4 (Europe) to 14 (a village): markercluster builds one grid per
+  // zoom level, so fewer levels load 10k markers faster.
+  var map = L.map(el, { zoomSnap: 0.5, minZoom: 4, maxZoom: 14, keyboard: true });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(escapeHTML(t("map.attribution")));
   // Ukraine and its neighbourhood; the zones refit it when they load.
@@ -114,9 +116,19 @@
     }
     return icons[key];
   }
+  // chunkedLoading adds markers in slices of chunkInterval ms so the page
+  // stays responsive; chunkProgress tells when the last slice is in.
+  var chunksDone = null;
   var cluster = L.markerClusterGroup({
     chunkedLoading: true,
-    chunkInterval: 100,
+    chunkInterval: 200,
+    chunkProgress: function (processed, total) {
+      if (processed === total && chunksDone) {
+        var done = chunksDone;
+        chunksDone = null;
+        done();
+      }
+    },
     showCoverageOnHover: false,
     maxClusterRadius: 50,
     spiderfyOnMaxZoom: true
@@ -154,6 +166,15 @@
     return div;
   }
 
+  // One popup for all markers, filled on click (or Enter on a focused
+  // marker): binding a popup to each of 10k markers costs more than drawing them.
+  var col = {};
+  var detail = L.popup({ maxWidth: 320 });
+  cluster.on("click", function (ev) {
+    if (!ev.layer || !ev.layer.row) { return; }
+    detail.setLatLng(ev.layer.getLatLng()).setContent(popup(ev.layer.row, col)).openOn(map);
+  });
+
   var generation = 0;
   function loadMarkers(url) {
     var gen = ++generation;
@@ -162,7 +183,7 @@
     say(t("map.loading"));
     return getJSON(url).then(function (data) {
       if (gen !== generation) { return; }
-      var col = {};
+      col = {};
       data.columns.forEach(function (c, i) { col[c] = i; });
       var markers = new Array(data.markers.length);
       for (var i = 0; i < data.markers.length; i++) {
@@ -172,15 +193,14 @@
           title: t("category." + row[col.category]),
           keyboard: true
         });
-        m.bindPopup(popup.bind(null, row, col));
+        m.row = row;
         markers[i] = m;
       }
       cluster.clearLayers();
       return new Promise(function (resolve) {
         if (!markers.length) { resolve(); return; }
-        cluster.addLayers(markers, function (processed, total) {
-          if (processed === total) { resolve(); }
-        });
+        chunksDone = resolve;
+        cluster.addLayers(markers);
       }).then(function () {
         if (gen !== generation) { return; }
         var n = markers.length;
