@@ -11,6 +11,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/ledger"
 )
 
 // Client submits checkpoints to one witness.
@@ -27,7 +28,8 @@ type Client struct {
 // AddCheckpoint sends one add-checkpoint request and returns the witness's
 // verified cosignatures. A wrong old size comes back as an ECONFLICT
 // *pactwatch.Error wrapping *SizeConflictError with the witness's size.
-func (c *Client) AddCheckpoint(ctx context.Context, req Request) ([]note.Signature, error) {
+func (c *Client) AddCheckpoint(ctx context.Context, oldSize int64, proof []ledger.Hash, checkpoint []byte) ([]note.Signature, error) {
+	req := Request{OldSize: oldSize, Proof: proof, Checkpoint: checkpoint}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -87,9 +89,7 @@ func firstLine(b []byte) string {
 	return s
 }
 
-// Witnesser is what the Checkpointer needs of a witness; *Client is one.
-type Witnesser interface {
-	AddCheckpoint(ctx context.Context, req Request) ([]note.Signature, error)
-}
+// Name is the witness's name, from its key.
+func (c *Client) Name() string { return c.Verifier.Name() }
 
-var _ Witnesser = (*Client)(nil)
+var _ ledger.WitnessClient = (*Client)(nil)

@@ -76,6 +76,9 @@ func (w *Witness) State(origin string) (LogState, bool) {
 // size of the last checkpoint the witness cosigned.
 type SizeConflictError struct{ Known int64 }
 
+// KnownSize implements ledger.SizeReporter.
+func (e *SizeConflictError) KnownSize() int64 { return e.Known }
+
 func (e *SizeConflictError) Error() string {
 	return fmt.Sprintf("the witness last cosigned a tree of size %d", e.Known)
 }

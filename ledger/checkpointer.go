@@ -1,0 +1,393 @@
+package ledger
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pactwatch/pactwatch"
+)
+
+// WitnessClient is a witness as the Checkpointer sees it; *witness.Client
+// is one. AddCheckpoint sends a checkpoint with a consistency proof from
+// oldSize and returns the witness's cosignatures. When the witness last
+// cosigned another size, its error implements SizeReporter.
+type WitnessClient interface {
+	Name() string
+	AddCheckpoint(ctx context.Context, oldSize int64, proof []Hash, checkpoint []byte) ([]note.Signature, error)
+}
+
+// SizeReporter is implemented by a witness's "wrong old size" error: the
+// size of the last checkpoint it cosigned (c2sp.org/tlog-witness, 409).
+type SizeReporter interface {
+	error
+	KnownSize() int64
+}
+
+// LoadLogKey parses the log's signed-note private key
+// ("PRIVATE+KEY+<origin>+<hash>+<base64>") into its signer and the matching
+// verifier. The key's name is the log's checkpoint origin.
+func LoadLogKey(skey string) (note.Signer, note.Verifier, error) {
+	skey = strings.TrimSpace(skey)
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "log_key", "not a signed-note private key: %v", err)
+	}
+	parts := strings.Split(skey, "+")
+	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "log_key", "want an Ed25519 signed-note key")
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	vkey, err := note.NewEd25519VerifierKey(s.Name(), pub)
+	if err != nil {
+		return nil, nil, pactwatch.Internal(err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, nil, pactwatch.Internal(err)
+	}
+	return s, v, nil
+}
+
+// Checkpointer publishes the log's checkpoints: at most once per Interval,
+// when the tree has grown, it computes the root from the stored hashes,
+// checks that the new tree is consistent with the last checkpoint it
+// signed (and refuses to sign otherwise: a log must never sign two
+// inconsistent checkpoints), signs, collects cosignatures from a quorum of
+// witnesses, and persists the cosigned checkpoint, which is then what
+// GET /log/checkpoint serves.
+type Checkpointer struct {
+	Source   Source
+	Store    CheckpointStore
+	Signer   note.Signer   // the log key; its name is the origin
+	Verifier note.Verifier // the log key's verifier, to read back stored checkpoints
+	// Witnesses are asked to cosign every checkpoint; Quorum of them
+	// must, or the checkpoint is not published (it is retried).
+	Witnesses []WitnessClient
+	Quorum    int
+	// Interval is the least time between checkpoints; 0 means 1 s.
+	Interval time.Duration
+	// WitnessTimeout bounds each witness request; 0 means 5 s.
+	WitnessTimeout time.Duration
+	// Leader, when set, elects the one signer among servers sharing a
+	// database; others only wait.
+	Leader Leader
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	mu        sync.Mutex // one Publish at a time
+	last      *Checkpoint
+	lastNote  []byte           // the log-signed note of last
+	known     map[string]int64 // per witness: size it last cosigned
+	pubMu     sync.Mutex
+	pubSize   int64
+	pubNote   []byte
+	pubAt     time.Time
+	published chan struct{} // closed and replaced on each publication
+}
+
+// ErrInconsistent is the cause of a refusal to sign: the stored tree does
+// not extend the last signed checkpoint.
+var ErrInconsistent = errors.New("stored tree is inconsistent with the last signed checkpoint")
+
+func (c *Checkpointer) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+// Run publishes checkpoints until ctx ends.
+func (c *Checkpointer) Run(ctx context.Context) error {
+	interval := c.Interval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var lastErr string
+	for {
+		if release == nil && c.Leader != nil {
+			r, ok, err := c.Leader.TryLeader(ctx, "ledger-checkpointer")
+			if err != nil {
+				c.logger().Error("checkpointer: leader election", "err", err)
+			} else if ok {
+				release = r
+			}
+		}
+		if release != nil || c.Leader == nil {
+			_, err := c.Publish(ctx)
+			switch {
+			case err == nil:
+				lastErr = ""
+			case ctx.Err() != nil:
+			case err.Error() != lastErr: // report each distinct failure once
+				lastErr = err.Error()
+				c.logger().Error("checkpointer", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Publish makes one checkpoint if the tree grew since the last published
+// one. It reports whether it published. An ECONFLICT error wrapping
+// ErrInconsistent means the stored tree was altered: nothing is signed.
+func (c *Checkpointer) Publish(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Signer == nil || c.Verifier == nil || c.Source == nil || c.Store == nil {
+		return false, pactwatch.Internal(errors.New("checkpointer: Source, Store, Signer and Verifier are required"))
+	}
+	if c.last == nil {
+		if err := c.loadLast(ctx); err != nil {
+			return false, err
+		}
+	}
+	size, err := c.Source.TreeSize(ctx)
+	if err != nil {
+		return false, wrap(err)
+	}
+	pubSize, _ := c.Latest()
+	if c.last != nil && size == c.last.Size && pubSize == size && c.lastNote != nil {
+		return false, nil // nothing new
+	}
+	if size == 0 {
+		return false, nil
+	}
+	if c.last != nil && size < c.last.Size {
+		return false, &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "tree_size", Message: fmt.Sprintf("the store holds %d entries but checkpoint %d was signed: refusing to sign", size, c.last.Size), Err: ErrInconsistent}
+	}
+	if c.last == nil || size > c.last.Size || c.lastNote == nil {
+		cp, signed, err := c.sign(ctx, size)
+		if err != nil {
+			return false, err
+		}
+		c.last, c.lastNote = &cp, signed
+	}
+	full, err := c.cosign(ctx, *c.last, c.lastNote)
+	if err != nil {
+		return false, err
+	}
+	if err := c.Store.PutCheckpoint(ctx, c.last.Size, full); err != nil {
+		return false, wrap(err)
+	}
+	c.setPublished(c.last.Size, full)
+	return true, nil
+}
+
+// loadLast reads the last persisted checkpoint, checking our own
+// signature: it is the reference every new checkpoint must extend.
+func (c *Checkpointer) loadLast(ctx context.Context) error {
+	size, msg, err := LatestCheckpoint(ctx, c.Store)
+	if err != nil {
+		return wrap(err)
+	}
+	if msg == nil {
+		return nil
+	}
+	cp, n, err := OpenCheckpoint(msg, c.Verifier)
+	if err != nil {
+		return fmt.Errorf("stored checkpoint %d: %w", size, err)
+	}
+	if cp.Size != size {
+		return pactwatch.Internal(fmt.Errorf("stored checkpoint filed under size %d says %d", size, cp.Size))
+	}
+	// Keep only the log's own signature: cosignatures are asked anew.
+	var logSigs []note.Signature
+	for _, s := range n.Sigs {
+		if s.Name == c.Verifier.Name() && s.Hash == c.Verifier.KeyHash() {
+			logSigs = append(logSigs, s)
+		}
+	}
+	own, err := note.Sign(&note.Note{Text: n.Text, Sigs: logSigs})
+	if err != nil {
+		return pactwatch.Internal(err)
+	}
+	c.last, c.lastNote = &cp, own
+	c.setPublished(size, msg)
+	return nil
+}
+
+// sign computes and signs the checkpoint of the first size entries after
+// checking it extends the last one.
+func (c *Checkpointer) sign(ctx context.Context, size int64) (Checkpoint, []byte, error) {
+	root, err := TreeHash(ctx, c.Source, size)
+	if err != nil {
+		return Checkpoint{}, nil, err
+	}
+	if c.last != nil && c.last.Size > 0 {
+		proof, err := ConsistencyProof(ctx, c.Source, c.last.Size, size)
+		if err != nil {
+			return Checkpoint{}, nil, err
+		}
+		if err := CheckConsistency(proof, c.last.Size, c.last.Hash, size, root); err != nil {
+			return Checkpoint{}, nil, &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "tree", Message: fmt.Sprintf("the stored tree of size %d does not extend the signed checkpoint of size %d: refusing to sign", size, c.last.Size), Err: ErrInconsistent}
+		}
+	}
+	cp := Checkpoint{Origin: c.Signer.Name(), Size: size, Hash: root}
+	signed, err := cp.Sign(c.Signer)
+	if err != nil {
+		return Checkpoint{}, nil, err
+	}
+	return cp, signed, nil
+}
+
+// cosign asks every witness in parallel and returns the checkpoint with
+// the log's signature and every cosignature gathered, or an EUNAVAILABLE
+// error when fewer than Quorum cosigned.
+func (c *Checkpointer) cosign(ctx context.Context, cp Checkpoint, signed []byte) ([]byte, error) {
+	if len(c.Witnesses) == 0 {
+		return signed, nil
+	}
+	timeout := c.WitnessTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	if c.known == nil {
+		c.known = map[string]int64{}
+	}
+	type result struct {
+		name  string
+		sigs  []note.Signature
+		known int64
+		err   error
+	}
+	results := make(chan result, len(c.Witnesses))
+	for _, w := range c.Witnesses {
+		old := c.known[w.Name()]
+		go func() {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			sigs, known, err := c.askWitness(ctx, w, old, cp, signed)
+			results <- result{w.Name(), sigs, known, err}
+		}()
+	}
+	var sigs []note.Signature
+	var failures []string
+	cosigned := 0
+	for range c.Witnesses {
+		r := <-results
+		if r.known >= 0 {
+			c.known[r.name] = r.known
+		}
+		if r.err != nil {
+			failures = append(failures, r.err.Error())
+			continue
+		}
+		if len(r.sigs) > 0 {
+			cosigned++
+			sigs = append(sigs, r.sigs...)
+		}
+	}
+	if cosigned < c.Quorum {
+		return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "witnesses", Message: fmt.Sprintf("checkpoint %d: %d of %d required witnesses cosigned: %s", cp.Size, cosigned, c.Quorum, strings.Join(failures, "; "))}
+	}
+	n, err := note.Open(signed, note.VerifierList(c.Verifier))
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	n.Sigs = append(n.Sigs, sigs...)
+	full, err := note.Sign(n)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	return full, nil
+}
+
+// askWitness submits the checkpoint with a proof from the size the witness
+// is believed to hold; on a "wrong old size" answer it retries once from
+// the size the witness reports. It returns the witness's size afterwards
+// (-1 if unknown).
+func (c *Checkpointer) askWitness(ctx context.Context, w WitnessClient, old int64, cp Checkpoint, signed []byte) ([]note.Signature, int64, error) {
+	for attempt := 0; ; attempt++ {
+		if old > cp.Size {
+			return nil, old, pactwatch.Errorf(pactwatch.ECONFLICT, "witness %s has cosigned size %d, beyond this log's %d: the log was rolled back", w.Name(), old, cp.Size)
+		}
+		proof, err := ConsistencyProof(ctx, c.Source, old, cp.Size)
+		if err != nil {
+			return nil, -1, err
+		}
+		sigs, err := w.AddCheckpoint(ctx, old, proof, signed)
+		var sr SizeReporter
+		if err != nil && errors.As(err, &sr) && attempt == 0 {
+			old = sr.KnownSize()
+			continue
+		}
+		if err != nil {
+			return nil, -1, err
+		}
+		return sigs, cp.Size, nil
+	}
+}
+
+func (c *Checkpointer) setPublished(size int64, msg []byte) {
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	c.pubSize, c.pubNote, c.pubAt = size, msg, now()
+	if c.published != nil {
+		close(c.published)
+	}
+	c.published = make(chan struct{})
+}
+
+// Latest is the last published (cosigned, persisted) checkpoint.
+func (c *Checkpointer) Latest() (size int64, msg []byte) {
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	return c.pubSize, c.pubNote
+}
+
+// LatestTime is when the last checkpoint was published (or loaded at
+// start), by the Checkpointer's clock: its age is how stale the log's
+// public view is.
+func (c *Checkpointer) LatestTime() time.Time {
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	return c.pubAt
+}
+
+// Wait blocks until a checkpoint covering at least size entries is
+// published, or ctx ends.
+func (c *Checkpointer) Wait(ctx context.Context, size int64) error {
+	for {
+		c.pubMu.Lock()
+		if c.pubSize >= size && c.pubNote != nil {
+			c.pubMu.Unlock()
+			return nil
+		}
+		if c.published == nil {
+			c.published = make(chan struct{})
+		}
+		ch := c.published
+		c.pubMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
