@@ -57,7 +57,7 @@ func decodeMany(data []byte, draft bool) ([]Observation, error) {
 	}
 	var top map[string]jsontext.Value
 	if err := jsonv2.Unmarshal(data, &top); err != nil {
-		return nil, jsonError(err, "")
+		return nil, JSONError(err, "")
 	}
 	raw, isBatch := top["observations"]
 	if !isBatch {
@@ -74,7 +74,7 @@ func decodeMany(data []byte, draft bool) ([]Observation, error) {
 	}
 	var items []jsontext.Value
 	if err := jsonv2.Unmarshal(raw, &items); err != nil {
-		return nil, jsonError(err, "observations")
+		return nil, JSONError(err, "observations")
 	}
 	if len(items) == 0 {
 		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "observations", "empty batch")
@@ -124,7 +124,7 @@ func decodeOne(data []byte, prefix string, draft bool) (Observation, error) {
 	}
 	var o Observation
 	if err := jsonv2.Unmarshal(data, &o, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return Observation{}, jsonError(err, prefix)
+		return Observation{}, JSONError(err, prefix)
 	}
 	if err := checkCanonical(data, o, prefix, draft); err != nil {
 		return Observation{}, err
@@ -251,8 +251,10 @@ func pointerPath(prefix string, p jsontext.Pointer) string {
 	return b.String()
 }
 
-// jsonError maps a decoding error to an EINVALID error naming the field.
-func jsonError(err error, prefix string) error {
+// JSONError maps an error of github.com/go-json-experiment/json (strict
+// decoding of any pactwatch JSON) to an EINVALID *pactwatch.Error whose
+// Field is the path of the offending value under prefix.
+func JSONError(err error, prefix string) error {
 	var syn *jsontext.SyntacticError
 	if errors.As(err, &syn) {
 		field := pointerPath(prefix, syn.JSONPointer)

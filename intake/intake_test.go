@@ -1,0 +1,299 @@
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/vocab"
+)
+
+var testNow = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+
+func testOptions() ImportOptions {
+	return ImportOptions{Now: func() time.Time { return testNow }, Skew: time.Minute}
+}
+
+func importFile(t *testing.T, format, path string) ([]observation.Observation, []Reject) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, rejects, err := Import(format, bytes.NewReader(data), testOptions())
+	if err != nil {
+		t.Fatalf("Import(%s): %v", format, err)
+	}
+	return obs, rejects
+}
+
+// TestGolden imports each sample and compares observations and rejects
+// with testdata/*.golden.json (PACTWATCH_UPDATE_GOLDEN=1 rewrites them).
+func TestGolden(t *testing.T) {
+	for _, tt := range []struct{ format, in string }{
+		{"csv", "testdata/observations.csv"},
+		{"geojson", "testdata/observations.geojson"},
+		{"acled", "testdata/acled.csv"},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			obs, rejects := importFile(t, tt.format, tt.in)
+			got, err := json.MarshalIndent(struct {
+				Observations []observation.Observation `json:"observations"`
+				Rejects      []Reject                  `json:"rejects"`
+			}{obs, rejects}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := "testdata/" + tt.format + ".golden.json"
+			if os.Getenv("PACTWATCH_UPDATE_GOLDEN") == "1" {
+				os.WriteFile(golden, got, 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs; got:\n%s", golden, got)
+			}
+			// Everything imported is ready to sign: it decodes strictly
+			// once a reporter is set.
+			for _, o := range obs {
+				o.Reporter = "21fe31dfa154a261"
+				b, _ := json.Marshal(o)
+				if _, err := observation.Decode(b); err != nil {
+					t.Errorf("imported observation does not decode: %v\n%s", err, b)
+				}
+			}
+		})
+	}
+}
+
+func TestACLEDMapping(t *testing.T) {
+	obs, rejects := importFile(t, "acled", "testdata/acled.csv")
+	byEvent := map[string][]observation.Observation{}
+	for _, o := range obs {
+		byEvent[o.Provenance.SourceID] = append(byEvent[o.Provenance.SourceID], o)
+	}
+	for _, tt := range []struct {
+		event       string
+		cats        []vocab.Category
+		weapon      vocab.WeaponClass
+		uncertainty float64
+		precision   string
+		grade       vocab.Grade
+	}{
+		{"UKR201341", []vocab.Category{vocab.Explosion}, vocab.Mortar, 2000, "day", "C6"},
+		{"UKR201342", []vocab.Category{vocab.DroneStrike, vocab.CivilianCasualty}, vocab.AttackDrone, 2000, "day", "C6"},
+		{"UKR201343", []vocab.Category{vocab.Airstrike}, vocab.CombatAircraft, 15000, "day", "C6"},
+		{"UKR201344", []vocab.Category{vocab.MineUXO, vocab.CivilianCasualty}, "", 15000, "week", "C6"},
+		{"UKR201345", []vocab.Category{vocab.BurstOfFire}, "", 2000, "day", "C6"},
+		{"UKR201346", []vocab.Category{vocab.MissileStrike, vocab.CivilianCasualty}, "", 2000, "day", "C6"},
+		{"UKR201350", []vocab.Category{vocab.Explosion}, vocab.Mortar, 50000, "month", "C6"},
+		{"UKR201351", []vocab.Category{vocab.MineUXO}, vocab.AttackDrone, 2000, "day", "C6"},
+	} {
+		got := byEvent[tt.event]
+		if len(got) != len(tt.cats) {
+			t.Errorf("%s: %d observations, want %d", tt.event, len(got), len(tt.cats))
+			continue
+		}
+		for i, o := range got {
+			if o.Category != tt.cats[i] {
+				t.Errorf("%s[%d]: category %s, want %s", tt.event, i, o.Category, tt.cats[i])
+			}
+			if o.Target.UncertaintyM != tt.uncertainty || o.TimePrecision != tt.precision || o.Grade != tt.grade {
+				t.Errorf("%s: uncertainty %v precision %s grade %s", tt.event, o.Target.UncertaintyM, o.TimePrecision, o.Grade)
+			}
+			if o.SourceType != vocab.OpenSource || o.Provenance.Format != "acled" || !strings.Contains(o.Narrative, "ACLED event: "+tt.event) {
+				t.Errorf("%s: provenance or narrative: %+v", tt.event, o)
+			}
+		}
+		if got[0].WeaponClass != tt.weapon {
+			t.Errorf("%s: weapon %q, want %q", tt.event, got[0].WeaponClass, tt.weapon)
+		}
+		if len(got) == 2 && (got[1].Count < 1 || got[1].ID == got[0].ID) {
+			t.Errorf("%s: casualty observation %+v", tt.event, got[1])
+		}
+	}
+	wantRejects := map[int]string{
+		8:  "not an event a ceasefire mission monitors", // protest
+		9:  "target.lat",                                // latitude 148.5
+		10: "event_date",                                // 2026-13-01
+		12: "already imported from row 6",               // duplicate event id
+		14: "geo_precision",                             // 7
+	}
+	if len(rejects) != len(wantRejects) {
+		t.Errorf("rejects %+v", rejects)
+	}
+	for _, r := range rejects {
+		if want, ok := wantRejects[r.Row]; !ok || !strings.Contains(r.Reason, want) {
+			t.Errorf("reject row %d: %q, want …%s…", r.Row, r.Reason, want)
+		}
+	}
+}
+
+func TestImportIsDeterministic(t *testing.T) {
+	data, _ := os.ReadFile("testdata/observations.csv")
+	a, _, _ := Import("csv", bytes.NewReader(data), testOptions())
+	later := testOptions()
+	later.Now = func() time.Time { return testNow.Add(time.Hour) }
+	b, _, _ := Import("csv", bytes.NewReader(data), later)
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("%d vs %d observations", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			t.Errorf("row %d: id %s then %s", a[i].Provenance.Row, a[i].ID, b[i].ID)
+		}
+	}
+	// A different file gives different ids for the same rows.
+	c, _, _ := Import("csv", bytes.NewReader(append(bytes.Clone(data), '\n')), testOptions())
+	if c[0].ID == a[0].ID || c[0].Provenance.FileSHA256 == a[0].Provenance.FileSHA256 {
+		t.Error("ids do not depend on the file")
+	}
+}
+
+func TestCSVRows(t *testing.T) {
+	obs, rejects := importFile(t, "csv", "testdata/observations.csv")
+	if len(obs) != 3 {
+		t.Fatalf("%d observations: %+v", len(obs), obs)
+	}
+	cam := obs[1]
+	if cam.ObservedAt != time.Date(2026, 11, 20, 6, 15, 30, 0, time.UTC) || cam.TimePrecision != "second" ||
+		cam.Fire == nil || cam.Fire.Direction != "W to E" || cam.Observer == nil || cam.Target != nil ||
+		cam.Attribution == nil || cam.Language != "uk" || len(cam.Evidence) != 1 {
+		t.Errorf("camera row: %+v", cam)
+	}
+	if obs[2].ID != "7f9c6a52-1d3e-4b2a-9e8f-0c1d2e3f4a5b" || obs[2].TimePrecision != "day" {
+		t.Errorf("row with id and date: %+v", obs[2])
+	}
+	want := map[int]string{
+		5:  "unknown category",
+		6:  "target.lat",
+		7:  "calibre_mm",
+		8:  "observed_at",
+		9:  "count: not a whole number",
+		10: "wrong number of fields",
+		11: "at least one of observer, target, origin",
+		12: "observed_at: in the future",
+	}
+	if len(rejects) != len(want) {
+		t.Errorf("rejects: %+v", rejects)
+	}
+	for _, r := range rejects {
+		if !strings.Contains(r.Reason, want[r.Row]) || want[r.Row] == "" {
+			t.Errorf("row %d: %q, want …%s…", r.Row, r.Reason, want[r.Row])
+		}
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name, format, in string
+		opt              func(*ImportOptions)
+		code, substr     string
+	}{
+		{"format", "xlsx", "", nil, pactwatch.EINVALID, "unknown format"},
+		{"empty csv", "csv", "", nil, pactwatch.EINVALID, "empty file"},
+		{"unknown column", "csv", "observed_at,category,colour\n", nil, pactwatch.EINVALID, `unknown column "colour"`},
+		{"missing column", "csv", "observed_at,lat,lon\n", nil, pactwatch.EINVALID, `missing column "category"`},
+		{"duplicate column", "csv", "observed_at,category,lat,LAT\n", nil, pactwatch.EINVALID, "twice"},
+		{"not utf-8", "csv", "observed_at,category\n\xff,x\n", nil, pactwatch.EINVALID, "UTF-8"},
+		{"acled missing column", "acled", "event_id_cnty,event_date\n", nil, pactwatch.EINVALID, "missing column"},
+		{"not geojson", "geojson", `{"type":"Feature"}`, nil, pactwatch.EINVALID, "FeatureCollection"},
+		{"bad json", "geojson", `{"type":`, nil, pactwatch.EINVALID, "malformed JSON"},
+		{"too large", "csv", strings.Repeat("x", 100), func(o *ImportOptions) { o.MaxBytes = 99 }, pactwatch.ETOOLARGE, "larger than 99"},
+		{"too many rows", "csv", "observed_at,category\na,b\nc,d\ne,f\n", func(o *ImportOptions) { o.MaxRows = 2 }, pactwatch.ETOOLARGE, "more than 2 rows"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opt := testOptions()
+			if tt.opt != nil {
+				tt.opt(&opt)
+			}
+			_, _, err := Import(tt.format, strings.NewReader(tt.in), opt)
+			if pactwatch.ErrorCode(err) != tt.code || !strings.Contains(err.Error(), tt.substr) {
+				t.Fatalf("got %v (%s), want %s …%s…", err, pactwatch.ErrorCode(err), tt.code, tt.substr)
+			}
+		})
+	}
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	in := "observed_at,category,lat,lon\n2026-11-20T06:15:00Z,explosion,48.1,37.9\n"
+	obs, _, err := Import("csv", strings.NewReader(in), ImportOptions{Now: func() time.Time { return testNow }})
+	if err != nil || len(obs) != 1 {
+		t.Fatal(err)
+	}
+	o := obs[0]
+	if o.SourceType != vocab.OpenSource || o.Grade != DefaultGrade || o.Count != 1 ||
+		o.Target.UncertaintyM != DefaultUncertaintyM || o.TimePrecision != "minute" || !o.SignedAt.Equal(testNow) {
+		t.Errorf("defaults: %+v", o)
+	}
+	opt := testOptions()
+	opt.SourceType, opt.Grade = vocab.PartyComplaint, "E5"
+	obs, _, _ = Import("csv", strings.NewReader(in), opt)
+	if obs[0].SourceType != vocab.PartyComplaint || obs[0].Grade != "E5" {
+		t.Errorf("options ignored: %+v", obs[0])
+	}
+}
+
+func TestContainsWord(t *testing.T) {
+	for _, tt := range []struct {
+		s, w string
+		want bool
+	}{
+		{"two tanks moved", "tank", true},
+		{"anti-tank guided missile", "tank", false},
+		{"antitank", "tank", false},
+		{"tank", "tank", true},
+		{"a grad launcher", "grad", true},
+		{"upgraded", "grad", false},
+	} {
+		if got := containsWord(tt.s, tt.w); got != tt.want {
+			t.Errorf("containsWord(%q, %q) = %v", tt.s, tt.w, got)
+		}
+	}
+}
+
+func fuzzImport(f *testing.F, format string, seeds ...string) {
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opt := testOptions()
+		opt.MaxRows = 1000
+		obs, rejects, err := Import(format, bytes.NewReader(data), opt)
+		if err != nil {
+			if c := pactwatch.ErrorCode(err); c != pactwatch.EINVALID && c != pactwatch.ETOOLARGE {
+				t.Fatalf("code %s: %v", c, err)
+			}
+			return
+		}
+		for _, o := range obs {
+			if err := o.Validate(testNow, time.Minute); err != nil {
+				t.Fatalf("imported an invalid observation: %v", err)
+			}
+			if _, err := observation.SigningBytes(o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range rejects {
+			if r.Row < 1 || r.Reason == "" {
+				t.Fatalf("reject without row or reason: %+v", r)
+			}
+		}
+	})
+}
+
+func FuzzCSV(f *testing.F)     { fuzzImport(f, "csv", "testdata/observations.csv") }
+func FuzzGeoJSON(f *testing.F) { fuzzImport(f, "geojson", "testdata/observations.geojson") }
+func FuzzACLED(f *testing.F)   { fuzzImport(f, "acled", "testdata/acled.csv") }
