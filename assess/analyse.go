@@ -151,7 +151,7 @@ func (a *analysis) negated(i int) int {
 }
 
 // findTriggers marks the hits that make a trigger: complete trigger phrases,
-// and a condition marker followed by an attack word within 20 words of the
+// and a condition marker followed by an attack word within 60 words of the
 // same sentence. Hortatory "should"/"may" inside a trigger ("if any Party
 // should be attacked") are conditions, not hortatory, and are dropped.
 func (a *analysis) findTriggers() {
@@ -163,7 +163,7 @@ func (a *analysis) findTriggers() {
 		case kMarker:
 			for j := i + 1; j < len(a.hits); j++ {
 				g := a.hits[j]
-				if g.sent != h.sent || g.first-h.last > 20 {
+				if g.sent != h.sent || g.first-h.last > 60 {
 					break
 				}
 				if g.cue.kind == kAttack {
@@ -270,7 +270,7 @@ func assessClause(text, lang, instr string) Clause {
 	}
 
 	// Label.
-	var direct, directMil []int
+	var direct, directMil, triggeredMil []int
 	for i, s := range a.actState {
 		if s != actDirect {
 			continue
@@ -278,6 +278,9 @@ func assessClause(text, lang, instr string) Clause {
 		direct = append(direct, i)
 		if a.hits[i].cue.response != EconomicAid {
 			directMil = append(directMil, i)
+			if a.triggered(i) {
+				triggeredMil = append(triggeredMil, i)
+			}
 		}
 	}
 	slices.Sort(direct)
@@ -297,16 +300,16 @@ func assessClause(text, lang, instr string) Clause {
 		a.mark(directMil...)
 		a.mark(constitutional...)
 		a.markGovernors(directMil)
-	case len(directMil) > 0 && d.Trigger != "none":
+	case len(triggeredMil) > 0:
 		label = Guarantee
 		if len(constitutional) > 0 {
 			label = ConditionalGuarantee
 			a.mark(constitutional...)
 		}
 		d.Undertaking = "act"
-		a.mark(directMil...)
+		a.mark(triggeredMil...)
 		a.mark(a.trigger...)
-		a.markGovernors(directMil)
+		a.markGovernors(triggeredMil)
 	default:
 		label, d.Undertaking = a.assurance(restraints, directMil)
 	}
@@ -391,6 +394,19 @@ func assessClause(text, lang, instr string) Clause {
 // it should be attacked" is not).
 func (a *analysis) hasOutsideTrigger(k kind) bool {
 	return a.has(k)
+}
+
+// triggered reports whether the act at hit i is set off by a trigger: a
+// complete trigger phrase anywhere in the clause ("an attack against one …
+// against them all" defines the casus foederis for the whole article), or a
+// condition in the act's own sentence.
+func (a *analysis) triggered(i int) bool {
+	for _, t := range a.trigger {
+		if a.hits[t].cue.kind == kTrigger || a.hits[t].sent == a.hits[i].sent {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analysis) markGovernors(acts []int) {

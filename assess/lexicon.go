@@ -103,13 +103,13 @@ var lexicon = []cueDef{
 		uk: []string{"слід", "може|можуть", "прагн*"},
 		ru: []string{"следует", "может|могут", "стрем*"}},
 	{kind: kIntend, name: "intent",
-		en: []string{"intend|intends|intention", "stand|stands ready", "prepared to", "resolve|resolves to", "determined to"},
+		en: []string{"intend|intends", "stand|stands ready", "prepared to", "resolve|resolves to", "determined to"},
 		uk: []string{"намір*", "готов*"},
 		ru: []string{"намерен*", "готов*"}},
 
 	// ---- acts, specific first
 	{kind: kAct, name: "armed force", response: ArmedForce,
-		en: []string{"armed force", "military force|forces", "with all ~3 forces", "all her|his|its|their available forces", "employ ~4 forces", "fight|fighting", "repel"},
+		en: []string{"armed force|forces", "military force|forces", "with all ~3 forces", "all her|his|its|their available forces", "employ ~4 forces", "fight|fighting", "repel"},
 		uk: []string{"застосуванн* збройн* сил*", "збройн* сил* ~2 відсіч*"},
 		ru: []string{"применени* вооруженн* сил*", "вооруженн* сил*ой"}},
 	{kind: kAct, name: "economic aid", response: EconomicAid,
@@ -129,7 +129,7 @@ var lexicon = []cueDef{
 		uk: []string{"спільн* небезпек*"},
 		ru: []string{"общ* опасност*"}},
 	{kind: kAct, name: "action", response: Action,
-		en: []string{"take|takes|taking ~9 action|measures|steps", "all steps available"},
+		en: []string{"take|takes|taking ~9 action|measures|steps", "all steps available", "appropriate|necessary|such|effective action"},
 		uk: []string{"вжи* ~6 дій|заходів", "вжив* ~6 дій|заходів"},
 		ru: []string{"предприн* ~6 действи*|мер*", "приняти* мер*"}},
 
@@ -147,7 +147,7 @@ var lexicon = []cueDef{
 		uk: []string{"визнач*", "узгод*", "координ*", "рекоменд*", "розгляну*"},
 		ru: []string{"определ*", "согласова*", "координ*", "рекоменд*", "рассмотр*"}},
 	{kind: kRestrain, name: "restraint",
-		en: []string{"refrain|refrains|refraining", "abstain|abstains", "respect ~6 independence|sovereignty|sovereign|borders|frontiers|integrity", "not ~2 resort|attack|invade|use", "in no case attack", "inviolable",
+		en: []string{"refrain|refrains|refraining", "abstain|abstains", "respect ~10 independence|sovereignty|sovereign|borders|frontiers|integrity", "not ~2 resort|attack|invade|use", "in no case attack", "inviolable",
 			"cease-fire|ceasefire", "cessation of ~3 hostilities|weapons|fire", "prohibition of ~3 use", "withdraw|withdrawal ~8 weapons|forces|troops|formations|groups|equipment|kilometers|kilometres|personnel", "not ~2 enter into military", "not provide"},
 		uk: []string{"утриму*", "поваж* ~6 незалежн*|суверенітет*|кордон*|цілісн*", "не ~2 застосов*|використов*|напада*|вступ*|надава*", "припиненн* вогню|вогн*", "відвед*|відвод*|виведенн*", "непорушн*"},
 		ru: []string{"воздерж*", "уважа* ~6 независим*|суверенитет*|границ*|целостност*", "не ~2 примен*|использ*|напада*|вступ*|оказыва*|предоставля*", "прекращени* огня", "отвод*|отвед*|вывод*", "нерушим*"}},
@@ -162,7 +162,7 @@ var lexicon = []cueDef{
 
 	// ---- trigger
 	{kind: kTrigger, name: "attack on one is an attack on all",
-		en: []string{"attack|attacks|aggression ~12 against ~2 all", "in the war against", "in these circumstances", "in that event", "in the above-mentioned cases", "attack ~12 would be dangerous|would endanger", "aggression ~12 would be dangerous|would endanger"},
+		en: []string{"attack|attacks|aggression ~16 against ~2 all", "in the war against", "in these circumstances", "in that event", "in the above-mentioned cases", "attack ~12 would be dangerous|would endanger", "aggression ~12 would be dangerous|would endanger"},
 		uk: []string{"агрес* ~6 проти ~1 всіх|усіх", "напад* ~6 на ~1 всіх|усіх", "за таких обставин", "у цьому разі", "напад* ~12 небезпечн*"},
 		ru: []string{"агресс* ~6 против ~1 всех", "нападени* ~6 на ~1 всех", "при таких обстоятельствах", "в этом случае", "нападени* ~12 опасн*"}},
 	{kind: kMarker, name: "condition",
