@@ -36,7 +36,29 @@ func decode(inst any) *Agreement {
 	if err == nil {
 		_ = json.Unmarshal(b, a) // best effort, see above
 	}
+	// A null list item (reported by the schema) becomes an empty item, so
+	// the checks need no nil tests and indexes still match the file.
+	fill(a.Parties)
+	fill(a.Guarantors)
+	fill(a.Keys)
+	fill(a.Zones)
+	fill(a.Commitments)
+	fill(a.Protocols)
+	for _, z := range a.Zones {
+		fill(z.Phases)
+	}
+	for _, p := range a.Protocols {
+		fill(p.Steps)
+	}
 	return a
+}
+
+func fill[T any](items []*T) {
+	for i := range items {
+		if items[i] == nil {
+			items[i] = new(T)
+		}
+	}
 }
 
 // checker runs the checks the schema cannot express.

@@ -258,3 +258,17 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// A hostile outline whose segments all overlap in longitude is refused
+// instead of taking quadratic time.
+func TestValidateRefusesPathologicalOutlines(t *testing.T) {
+	var ring orb.Ring
+	for i := range 20000 {
+		ring = append(ring, orb.Point{float64(i%2) * 10, float64(i) * 0.001})
+	}
+	ring = append(ring, orb.Point{-1, 20}, ring[0])
+	issues := Validate(orb.Polygon{ring})
+	if len(issues) == 0 {
+		t.Fatal("accepted")
+	}
+}

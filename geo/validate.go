@@ -16,6 +16,11 @@ type Issue struct {
 	Message string
 }
 
+// maxComparisons bounds the work of the self-intersection check, so a
+// hostile outline (thousands of segments overlapping in longitude) is
+// refused in well under a second instead of taking minutes.
+const maxComparisons = 20_000_000
+
 // maxIssues bounds the issues reported per geometry: a broken file should
 // say what is wrong, not flood the screen.
 const maxIssues = 10
@@ -135,12 +140,16 @@ func intersections(p orb.Polygon) []Issue {
 		return 0
 	})
 	var out []Issue
+	budget := maxComparisons
 	for i := range edges {
 		e := &edges[i]
 		for j := i + 1; j < len(edges) && edges[j].minX <= e.maxX; j++ {
 			f := &edges[j]
 			if len(out) >= maxIssues {
 				return out
+			}
+			if budget--; budget < 0 {
+				return append(out, Issue{nil, fmt.Sprintf("too complex to check for self-intersection: more than %d pairs of segments overlap in longitude; simplify the outline", maxComparisons)})
 			}
 			if e.ring == f.ring && adjacent(e.k, f.k, count[e.ring]) {
 				if spike(e, f) {
