@@ -139,7 +139,9 @@ func (m *MemLog) ReadHashes(ctx context.Context, indexes []int64) ([][32]byte, e
 func (m *MemLog) Entries(ctx context.Context, from, to int64) ([][]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if from < 0 || to < from || to > int64(len(m.entries)) {
+	// Like a SQL range query, a range past the end returns what exists.
+	to = min(to, int64(len(m.entries)))
+	if from < 0 || to < from {
 		return nil, pactwatch.Errorf(pactwatch.EINVALID, "entries [%d, %d) outside the tree of %d", from, to, len(m.entries))
 	}
 	out := make([][]byte, 0, to-from)
@@ -227,6 +229,14 @@ func (m *MemLog) Rewrite(i int64, e []byte) {
 	for _, e := range entries {
 		m.appendLocked(e)
 	}
+}
+
+// DeleteRow removes entry i and nothing else, as deleting one row of an
+// entries table would: the entries after it shift down.
+func (m *MemLog) DeleteRow(i int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entries = append(m.entries[:i:i], m.entries[i+1:]...)
 }
 
 // Delete removes entry i and recomputes the stored hashes, as deleting a
