@@ -480,3 +480,13 @@ var brokenTests = []struct {
 		`zone-files.yaml:18:42: zones[5].file: give geometry or file, not both`,
 	}},
 }
+
+func TestDefaultIsTheExample(t *testing.T) {
+	d, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Hash() != loadExample(t).Hash() {
+		t.Fatal("the embedded example differs from examples/ukraine")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/examples"
 )
 
 // Limits that make hostile files fail fast instead of exhausting memory:
@@ -312,4 +313,10 @@ func jsonType(v any) string {
 		return "a boolean"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// Default returns the embedded illustrative Ukraine agreement
+// (examples/ukraine), which `serve` runs when given no agreement.
+func Default() (*Agreement, error) {
+	return ParseFS(examples.Ukraine, "agreement.yaml")
 }
