@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"testing"
 	"time"
 
+	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/vocab"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -15,9 +17,10 @@ import (
 // fakeMap is a MapData with a few zones along an illustrative front line and
 // n deterministic markers spread over the 30 days before end.
 type fakeMap struct {
-	markers []Marker
-	zonesAt []time.Time // times Zones was asked for
-	filters []MarkerFilter
+	agreement *agreement.Agreement // zones from it when set
+	markers   []Marker
+	zonesAt   []time.Time // times Zones was asked for
+	filters   []MarkerFilter
 }
 
 var testNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -30,6 +33,23 @@ var frontLine = orb.LineString{
 }
 
 func newFakeMap(n int) *fakeMap {
+	return newFakeMapAlong(frontLine, n)
+}
+
+// newExampleMap draws the example agreement's zones, with n markers along
+// its contact line.
+func newExampleMap(t testing.TB, n int) *fakeMap {
+	a := loadExample(t)
+	line, ok := a.Zone("contact-line").GeometryAt(testNow).(orb.LineString)
+	if !ok {
+		t.Fatal("example contact line is not a LineString")
+	}
+	f := newFakeMapAlong(line, n)
+	f.agreement = a
+	return f
+}
+
+func newFakeMapAlong(frontLine orb.LineString, n int) *fakeMap {
 	rng := rand.New(rand.NewPCG(7, 11))
 	cats := []vocab.Category{vocab.Explosion, vocab.Explosion, vocab.BurstOfFire, vocab.BurstOfFire,
 		vocab.ProjectileInFlight, vocab.MuzzleFlash, vocab.IlluminationFlare, vocab.HeavyWeaponSighted,
@@ -57,6 +77,9 @@ func newFakeMap(n int) *fakeMap {
 
 func (f *fakeMap) Zones(ctx context.Context, at time.Time) (*geojson.FeatureCollection, error) {
 	f.zonesAt = append(f.zonesAt, at)
+	if f.agreement != nil {
+		return AgreementZones(f.agreement, at), nil
+	}
 	fc := geojson.NewFeatureCollection()
 	add := func(g orb.Geometry, props geojson.Properties) {
 		ft := geojson.NewFeature(g)

@@ -26,7 +26,7 @@ const markersDrawn = `(() => {
 func TestMapPageInBrowser(t *testing.T) {
 	b := webtest.NewBrowser(t)
 	const n = 10000
-	fake := newFakeMap(n)
+	fake := newExampleMap(t, n)
 	srv := httptest.NewServer(newTestHandler(t, fake))
 	defer srv.Close()
 
@@ -39,7 +39,7 @@ func TestMapPageInBrowser(t *testing.T) {
 	if got := webtest.Run(b, chromedp.Evaluate[int](`document.querySelectorAll("path.basemap-ua").length`)); got != 1 {
 		t.Errorf("Ukraine drawn as %d paths, want 1 (Crimea merged)", got)
 	}
-	for _, kind := range []string{"contact_line", "party_line", "buffer", "controlled_area", "holding_area"} {
+	for _, kind := range []string{"contact_line", "party_line", "buffer", "controlled_area", "holding_area", "demilitarised", "territory"} {
 		if got := webtest.Run(b, chromedp.Evaluate[int](`document.querySelectorAll("path.zone-`+kind+`").length`)); got == 0 {
 			t.Errorf("zone kind %s not drawn", kind)
 		}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/pactwatch/pactwatch/vocab"
 )
 
 // zoneKinds are the zone kinds the map has a style and a label for, drawn
 // bottom to top; any other kind is drawn as "other".
-var zoneKinds = []string{"controlled_area", "demilitarised", "withdrawal", "buffer", "holding_area", "party_line", "contact_line", "other"}
+var zoneKinds = []string{"territory", "controlled_area", "demilitarised", "withdrawal", "buffer", "holding_area", "party_line", "contact_line", "other"}
 
 // mapPage is the data of templates/map.html.
 type mapPage struct {
@@ -102,7 +104,7 @@ var pluralSamples = map[string]map[string]any{
 func (h *Handler) scriptMessages(l *locale) map[string]any {
 	m := map[string]any{}
 	for _, id := range []string{
-		"map.loading", "map.error", "map.attribution", "map.zones",
+		"map.loading", "map.error", "map.attribution", "map.zones", "map.inventory", "map.illustrative",
 		"popup.kind", "popup.time", "popup.category", "popup.status", "popup.count", "popup.details",
 		"kind.incident", "kind.observation",
 	} {
@@ -118,6 +120,9 @@ func (h *Handler) scriptMessages(l *locale) map[string]any {
 	}
 	for _, k := range zoneKinds {
 		m["zone."+k] = l.T("zone." + k)
+	}
+	for _, w := range vocab.WeaponClasses() {
+		m["weapon."+string(w)] = l.T("weapon." + string(w))
 	}
 	m["map.truncated"] = l.T("map.truncated", "Count", "{n}")
 	forms := map[string]string{}

@@ -85,6 +85,9 @@ func TestCatalogsComplete(t *testing.T) {
 	for _, s := range Statuses {
 		ids["status."+s] = true
 	}
+	for _, w := range vocab.WeaponClasses() {
+		ids["weapon."+string(w)] = true
+	}
 	for _, k := range zoneKinds {
 		ids["zone."+k] = true
 	}

@@ -67,11 +67,17 @@
   // Zones: one overlay per kind, switchable from the layers control.
   var zoneLayers = {};
   var layersControl = L.control.layers(null, {}, { collapsed: true }).addTo(map);
-  var known = ["controlled_area", "demilitarised", "withdrawal", "buffer", "holding_area", "party_line", "contact_line"];
+  var known = ["territory", "controlled_area", "demilitarised", "withdrawal", "buffer", "holding_area", "party_line", "contact_line"];
 
   function zoneKind(f) {
     var k = f.properties && f.properties.kind;
     return known.indexOf(k) >= 0 ? k : "other";
+  }
+
+  // Each party's lines and areas take its colour (zone-p0, zone-p1, …).
+  function zoneClass(f, kind) {
+    var i = f.properties && f.properties.party_index;
+    return "zone zone-" + kind + (typeof i === "number" ? " zone-p" + i : "");
   }
 
   function loadZones(url) {
@@ -88,15 +94,24 @@
         if (!feats.length) { return; }
         var layer = L.geoJSON({ type: "FeatureCollection", features: feats }, {
           pane: "zones",
-          style: function () { return { className: "zone zone-" + kind }; },
+          style: function (f) { return { className: zoneClass(f, kind) }; },
           pointToLayer: function (f, latlng) {
-            return L.circleMarker(latlng, { pane: "zones", radius: 7, className: "zone zone-" + kind });
+            return L.circleMarker(latlng, { pane: "zones", radius: 7, className: zoneClass(f, kind) });
           },
           onEachFeature: function (f, l) {
             var p = f.properties || {};
             var name = p.name || p.id || "";
-            var label = t("zone." + kind) + (name ? ": " + name : "") + (p.phase ? " (" + p.phase + ")" : "");
-            l.bindTooltip(escapeHTML(label), { sticky: true });
+            var html = "<strong>" + escapeHTML(t("zone." + kind)) + "</strong>";
+            if (name) { html += "<br>" + escapeHTML(name); }
+            if (p.phase) { html += "<br>" + escapeHTML(p.phase); }
+            if (p.inventory) {
+              html += "<br>" + escapeHTML(t("map.inventory")) + ":";
+              Object.keys(p.inventory).sort().forEach(function (w) {
+                html += "<br>" + escapeHTML(t("weapon." + w)) + ": " + Number(p.inventory[w]).toLocaleString(lang);
+              });
+            }
+            if (p.illustrative) { html += "<br><em>" + escapeHTML(t("map.illustrative")) + "</em>"; }
+            l.bindTooltip(html, { sticky: true });
           }
         }).addTo(map);
         zoneLayers[kind] = layer;
