@@ -67,6 +67,7 @@ const (
 	actHortatory     = "hortatory"     // under intend, should, may
 	actDiscretionary = "discretionary" // if necessary, reserves the right
 	actNegated       = "negated"       // shall not provide assistance (to the aggressor)
+	actPower         = "power"         // a third-party body may act: no state promises anything
 )
 
 type analysis struct {
@@ -233,6 +234,8 @@ func assessClause(text, lang, instr string) Clause {
 		switch {
 		case scope >= 0:
 			a.actState[i] = actDeferred
+		case a.bodyBefore(i) && (whether || nearest >= 0 && (a.hits[nearest].cue.kind == kHortatory || a.hits[nearest].cue.kind == kWhether)):
+			a.actState[i] = actPower
 		case nearest >= 0 && (a.hits[nearest].cue.kind == kHortatory || a.hits[nearest].cue.kind == kIntend):
 			a.actState[i] = actHortatory
 		case whether || nearest >= 0 && a.hits[nearest].cue.kind == kWhether:
@@ -276,11 +279,17 @@ func assessClause(text, lang, instr string) Clause {
 			continue
 		}
 		direct = append(direct, i)
-		if a.hits[i].cue.response != EconomicAid {
+		switch a.hits[i].cue.response {
+		case MilitaryAssistance, Sanctions:
 			directMil = append(directMil, i)
-			if a.triggered(i) {
-				triggeredMil = append(triggeredMil, i)
-			}
+		case ArmedForce:
+			// "Joint Command of the armed forces" is no promise to fight;
+			// force counts with a trigger.
+		default:
+			continue // economic aid, or an act of unspecified kind alone
+		}
+		if a.triggered(i) {
+			triggeredMil = append(triggeredMil, i)
 		}
 	}
 	slices.Sort(direct)
@@ -294,7 +303,7 @@ func assessClause(text, lang, instr string) Clause {
 		label = NoCommitment
 		a.mark(a.of(kDefinition)...)
 		d.Undertaking = "none"
-	case len(directMil) > 0 && len(commonDanger) > 0:
+	case len(commonDanger) > 0 && a.actState[commonDanger[0]] == actDirect:
 		label = ConditionalGuarantee
 		d.Undertaking = "act"
 		a.mark(directMil...)
@@ -403,6 +412,18 @@ func (a *analysis) hasOutsideTrigger(k kind) bool {
 func (a *analysis) triggered(i int) bool {
 	for _, t := range a.trigger {
 		if a.hits[t].cue.kind == kTrigger || a.hits[t].sent == a.hits[i].sent {
+			return true
+		}
+	}
+	return false
+}
+
+// bodyBefore reports whether a third-party body is named before hit i in its
+// sentence: "the Security Council … may take such action" is the body's
+// power, not a state's promise.
+func (a *analysis) bodyBefore(i int) bool {
+	for _, b := range a.of(kBody) {
+		if a.hits[b].sent == a.hits[i].sent && a.hits[b].last < a.hits[i].first {
 			return true
 		}
 	}
