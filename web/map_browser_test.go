@@ -152,3 +152,77 @@ func clickMarker(b *webtest.Browser) {
 		b.WaitTrue(`!document.querySelector(".leaflet-zoom-anim")`)
 	}
 }
+
+// contrastJS returns, for each element matching the selector, its text's
+// WCAG contrast ratio against the first opaque background behind it.
+const contrastJS = `(sel) => {
+  const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bg = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] === 1) { return c.slice(0, 3); }
+    }
+    return [255, 255, 255];
+  };
+  return Array.from(document.querySelectorAll(sel)).map(el => {
+    const a = lum(rgb(getComputedStyle(el).color).slice(0, 3)), b = lum(bg(el));
+    return { text: el.textContent.trim().slice(0, 40), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+  });
+}`
+
+// TestMapAccessibility checks what a keyboard user and a low-vision user
+// meet: the skip link leads to the content, markers open their popup with
+// Enter, form fields have labels, and text has WCAG AA contrast (4.5:1).
+func TestMapAccessibility(t *testing.T) {
+	b := webtest.NewBrowser(t)
+	srv := httptest.NewServer(newTestHandler(t, newFakeMap(3)))
+	defer srv.Close()
+	b.Do(chromedp.Navigate(srv.URL + "/map?lang=uk"))
+	b.WaitTrue(mapReady)
+
+	// The first Tab reaches the skip link, and following it moves focus to main.
+	b.Do(chromedp.KeyEvent("\t"))
+	if got := webtest.Run(b, chromedp.Evaluate[string](`document.activeElement.className`)); got != "skip" {
+		t.Errorf("first Tab focuses %q, want the skip link", got)
+	}
+	b.Do(chromedp.KeyEvent("\r"))
+	b.WaitTrue(`document.activeElement && document.activeElement.id === "content"`)
+
+	// Every form control has a label.
+	unlabelled := webtest.Run(b, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("input, select")).filter(e => !e.labels || e.labels.length === 0).map(e => e.id || e.name)`))
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v", unlabelled)
+	}
+
+	// A marker is reachable by keyboard and Enter opens its popup.
+	clickMarker(b) // zoom until a single marker shows
+	b.Do(chromedp.Click(chromedp.CSS(".leaflet-popup-close-button")))
+	b.WaitTrue(`document.querySelector(".pw-popup") === null`)
+	if tab := webtest.Run(b, chromedp.Evaluate[string](`document.querySelector(".leaflet-marker-pane .pw-marker").getAttribute("tabindex")`)); tab != "0" {
+		t.Errorf("marker tabindex %q, want 0", tab)
+	}
+	b.Do(chromedp.Focus(chromedp.CSS(".leaflet-marker-pane .pw-marker")), chromedp.KeyEvent("\r"))
+	b.WaitTrue(`document.querySelector(".pw-popup") !== null`)
+
+	type contrast struct {
+		Text  string  `json:"text"`
+		Ratio float64 `json:"ratio"`
+	}
+	lowest := contrast{Ratio: 21}
+	for _, sel := range []string{"h1", "label", ".map-status", ".map-period", ".site-nav a", ".lang-switch a", ".brand-name", ".brand-tagline", ".legend li", ".legend p", ".site-footer p", "button", ".leaflet-control-attribution"} {
+		for _, c := range webtest.Run(b, chromedp.Evaluate[[]contrast]("("+contrastJS+")("+strconv.Quote(sel)+")")) {
+			if c.Ratio < lowest.Ratio {
+				lowest = c
+			}
+			if c.Ratio < 4.5 {
+				t.Errorf("%s %q: contrast %.2f:1, want ≥ 4.5:1", sel, c.Text, c.Ratio)
+			}
+		}
+	}
+	t.Logf("lowest text contrast: %.2f:1 (%q)", lowest.Ratio, lowest.Text)
+	b.NoConsoleErrors()
+}

@@ -185,9 +185,14 @@
   // marker): binding a popup to each of 10k markers costs more than drawing them.
   var col = {};
   var detail = L.popup({ maxWidth: 320 });
-  cluster.on("click", function (ev) {
+  function openDetail(ev) {
     if (!ev.layer || !ev.layer.row) { return; }
     detail.setLatLng(ev.layer.getLatLng()).setContent(popup(ev.layer.row, col)).openOn(map);
+  }
+  cluster.on("click", openDetail);
+  cluster.on("keypress", function (ev) {
+    var e = ev.originalEvent;
+    if (e && (e.key === "Enter" || e.keyCode === 13)) { openDetail(ev); }
   });
 
   var generation = 0;
