@@ -160,3 +160,23 @@ func CountSigners(n *note.Note, vs []note.Verifier) int {
 	}
 	return count
 }
+
+// VerifyCosigned opens a checkpoint as a client must: signed by the log's
+// key and cosigned by at least quorum of the given witnesses. It returns
+// the checkpoint and the names of the witnesses that cosigned.
+func VerifyCosigned(msg []byte, log note.Verifier, witnesses []note.Verifier, quorum int) (Checkpoint, []string, error) {
+	cp, n, err := OpenCheckpoint(msg, log, witnesses...)
+	if err != nil {
+		return Checkpoint{}, nil, err
+	}
+	var names []string
+	for _, w := range witnesses {
+		if CountSigners(n, []note.Verifier{w}) == 1 {
+			names = append(names, w.Name())
+		}
+	}
+	if len(names) < quorum {
+		return cp, names, pactwatch.FieldErrorf(pactwatch.EFORBIDDEN, "checkpoint", "cosigned by %d of the %d witnesses given, %d required", len(names), len(witnesses), quorum)
+	}
+	return cp, names, nil
+}

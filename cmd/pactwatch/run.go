@@ -37,6 +37,8 @@ func commands() []command {
 		{"agreement", "check an agreement file or show what it holds", runAgreement},
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},
+		{"verify", "audit the ledger: signatures, cosignatures, every tile and entry", runVerify},
+		{"witness", "run a transparency-log witness that cosigns checkpoints", runWitness},
 	}
 }
 
