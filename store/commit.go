@@ -1,0 +1,429 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/ledger"
+)
+
+// DB is the Store on either SQL database.
+type DB struct {
+	d         *dialect
+	w         *sql.DB // the writer: used only by the committer goroutine
+	r         *sql.DB // readers
+	closePool func()
+	now       func() time.Time
+	maxGroup  int
+
+	queue   chan *request // unbuffered: a send succeeds only while the committer listens
+	closing chan struct{}
+	stopped chan struct{}
+	close   sync.Once
+
+	stmts map[string]*sql.Stmt // writer statements (SQLite); committer goroutine only
+
+	path string // SQLite: the absolute database path, naming its leader locks
+}
+
+var _ Store = (*DB)(nil)
+
+func newDB(ctx context.Context, d *dialect, w, r *sql.DB, migrations fs.FS, opts Options) (*DB, error) {
+	if err := migrate(ctx, d, w, migrations, opts.Now); err != nil {
+		return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot migrate the database: " + err.Error(), Err: err}
+	}
+	s := &DB{
+		d: d, w: w, r: r, now: opts.Now, maxGroup: opts.MaxGroup,
+		queue:   make(chan *request),
+		closing: make(chan struct{}),
+		stopped: make(chan struct{}),
+		stmts:   map[string]*sql.Stmt{},
+	}
+	if err := s.prepare(ctx); err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Close stops the committer after the group in flight and closes the
+// databases. Writes queued later fail with EUNAVAILABLE.
+func (s *DB) Close() error {
+	var err error
+	s.close.Do(func() {
+		close(s.closing)
+		<-s.stopped
+		for _, st := range s.stmts {
+			st.Close()
+		}
+		err = s.w.Close()
+		if s.r != s.w {
+			if e := s.r.Close(); err == nil {
+				err = e
+			}
+		}
+		if s.closePool != nil {
+			s.closePool()
+		}
+	})
+	return err
+}
+
+// A request is one caller's write. fn runs inside the group's transaction
+// within its own savepoint; its error rolls back only its own writes.
+type request struct {
+	leaves int
+	fn     func(*wtx) error
+	done   chan error
+}
+
+var errClosed = pactwatch.Errorf(pactwatch.EUNAVAILABLE, "the store is closed")
+
+// write queues fn for the committer and waits for the group's commit. Once
+// queued, it waits even if ctx ends, so that an error never hides a write
+// that was in fact committed.
+func (s *DB) write(ctx context.Context, leaves int, fn func(*wtx) error) error {
+	r := &request{leaves: leaves, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.queue <- r:
+	case <-ctx.Done():
+		return pactwatch.Errorf(pactwatch.EUNAVAILABLE, "write abandoned: %v", ctx.Err())
+	case <-s.closing:
+		return errClosed
+	}
+	return <-r.done
+}
+
+// commitLoop is the committer: it takes one request, then every request
+// already waiting (up to maxGroup leaves), and commits them together.
+func (s *DB) commitLoop() {
+	defer close(s.stopped)
+	var group []*request
+	for {
+		select {
+		case r := <-s.queue:
+			group = append(group[:0], r)
+		case <-s.closing:
+			return
+		}
+		leaves := group[0].leaves
+	more:
+		for leaves < s.maxGroup {
+			select {
+			case r := <-s.queue:
+				group = append(group, r)
+				leaves += r.leaves
+			default:
+				break more
+			}
+		}
+		s.commitGroup(group)
+		clear(group)
+	}
+}
+
+func (s *DB) commitGroup(group []*request) {
+	errs := make([]error, len(group))
+	if err := s.runGroup(group, errs); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = asError(err)
+			}
+		}
+	}
+	for i, r := range group {
+		r.done <- errs[i]
+	}
+}
+
+func (s *DB) runGroup(group []*request, errs []error) error {
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var size int64
+	if err := tx.QueryRowContext(ctx, s.d.lockHead).Scan(&size); err != nil {
+		return fmt.Errorf("lock the tree head: %w", err)
+	}
+	w := &wtx{s: s, ctx: ctx, tx: tx, size: size, cache: map[int64]tlog.Hash{}}
+	for i, r := range group {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+			return err
+		}
+		before := w.size
+		if err := r.fn(w); err != nil {
+			errs[i] = asError(err)
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT req"); err != nil {
+				return err
+			}
+			w.forget(before)
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT req"); err != nil {
+			return err
+		}
+	}
+	if w.size != size {
+		if _, err := w.exec(headUpdate, w.size); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// asError makes err a *pactwatch.Error: unique-key violations the
+// pre-checks did not catch (a ledger record id used twice, a race between
+// servers) become ECONFLICT, anything else unexpected EINTERNAL.
+func asError(err error) error {
+	var pe *pactwatch.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	if isUniqueViolation(err) {
+		return &pactwatch.Error{Code: pactwatch.ECONFLICT, Message: "already stored: a unique id or hash is used twice", Err: err}
+	}
+	return pactwatch.Internal(err)
+}
+
+// isUniqueViolation recognises SQLite's SQLITE_CONSTRAINT_UNIQUE /
+// PRIMARYKEY and PostgreSQL's SQLSTATE 23505 by their messages, which both
+// drivers keep stable, so that package store imports neither driver.
+func isUniqueViolation(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "SQLSTATE 23505")
+}
+
+// wtx is a group's transaction with the ledger state it extends: the tree
+// size and the stored hashes computed so far (tlog needs earlier hashes to
+// compute each new leaf's interior nodes).
+type wtx struct {
+	s     *DB
+	ctx   context.Context
+	tx    *sql.Tx
+	size  int64
+	cache map[int64]tlog.Hash
+}
+
+func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st, ok := w.s.stmts[q]; ok {
+		return w.tx.StmtContext(w.ctx, st).ExecContext(w.ctx, args...)
+	}
+	// PostgreSQL: pgx caches prepared statements per connection by itself.
+	return w.tx.ExecContext(w.ctx, w.s.d.rebind(q), args...)
+}
+
+// insertTables are the tables written in bulk, with their columns.
+var insertTables = []struct {
+	table, cols string
+	ncols       int
+}{
+	{"ledger_entries", entryInsertCols, 6},
+	{"ledger_hashes", "idx, hash", 2},
+	{"observations", observationInsertCols, 14},
+	{"records", recordCols, 5},
+}
+
+// prepare prepares the hot statements on the SQLite writer connection,
+// before any transaction holds it (database/sql prepares a DB-level
+// statement on a free connection, and the writer has only one): every
+// multi-row INSERT shape and the head update.
+func (s *DB) prepare(ctx context.Context) error {
+	if s.d.dollar {
+		return nil
+	}
+	qs := []string{headUpdate}
+	for _, t := range insertTables {
+		for n := 1; n <= insertChunk; n *= 2 {
+			qs = append(qs, insertSQL(t.table, t.cols, t.ncols, n))
+		}
+	}
+	for _, q := range qs {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+const entryInsertCols = "idx, type, record_id, data, salt, public_salt"
+
+const headUpdate = "UPDATE ledger_head SET size = ? WHERE id = 1"
+
+func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	return w.tx.QueryContext(w.ctx, w.s.d.rebind(q), args...)
+}
+
+// forget drops the ledger state of a rolled-back request.
+func (w *wtx) forget(size int64) {
+	for i := tlog.StoredHashCount(size); i < tlog.StoredHashCount(w.size); i++ {
+		delete(w.cache, i)
+	}
+	w.size = size
+}
+
+// ReadHashes implements tlog.HashReader over the hashes computed in this
+// transaction and, for older ones, the table.
+func (w *wtx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var missing []int64
+	for i, x := range indexes {
+		if h, ok := w.cache[x]; ok {
+			out[i] = h
+		} else {
+			missing = append(missing, x)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	found, err := readHashes(w.ctx, w.s.d, w.tx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range indexes {
+		if h, ok := found[x]; ok {
+			out[i] = h
+			w.cache[x] = h
+		}
+	}
+	return out, nil
+}
+
+// appendLeaves appends the leaves in order, writing entry rows and stored
+// hashes, and returns the index of the first.
+func (w *wtx) appendLeaves(leaves []Leaf) (int64, error) {
+	first := w.size
+	entryRows := make([]any, 0, 6*len(leaves))
+	hashRows := make([]any, 0, 4*len(leaves)+2)
+	for _, l := range leaves {
+		data := l.Entry.Marshal()
+		if len(data) > ledger.MaxEntrySize {
+			return 0, pactwatch.FieldErrorf(pactwatch.ETOOLARGE, "entry", "ledger entry of %d bytes, over %d", len(data), ledger.MaxEntrySize)
+		}
+		hs, err := tlog.StoredHashesForRecordHash(w.size, tlog.RecordHash(data), w)
+		if err != nil {
+			return 0, fmt.Errorf("ledger hashes for leaf %d: %w", w.size, err)
+		}
+		base := tlog.StoredHashIndex(0, w.size)
+		for j, h := range hs {
+			w.cache[base+int64(j)] = h
+			hashRows = append(hashRows, base+int64(j), h[:])
+		}
+		entryRows = append(entryRows, w.size, l.Entry.Type, l.Entry.RecordID, data, nonNil(l.Salt), nonNil(l.PublicSalt))
+		w.size++
+	}
+	if err := w.insert("ledger_entries", entryInsertCols, 6, entryRows); err != nil {
+		return 0, err
+	}
+	if err := w.insert("ledger_hashes", "idx, hash", 2, hashRows); err != nil {
+		return 0, err
+	}
+	return first, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// insertChunk is how many rows one multi-row INSERT writes at most: large
+// enough to amortise statement overhead, small enough to stay prepared. It
+// is a power of two: inserts are split into power-of-two chunks, so that
+// log2(insertChunk)+1 prepared shapes per table cover every row count.
+const insertChunk = 128
+
+// insert writes rows (ncols values each, flattened) with multi-row INSERTs.
+func (w *wtx) insert(table, cols string, ncols int, vals []any) error {
+	rows := len(vals) / ncols
+	for start, n := 0, 0; start < rows; start += n {
+		n = insertChunk
+		for n > rows-start {
+			n /= 2
+		}
+		if _, err := w.exec(insertSQL(table, cols, ncols, n), vals[start*ncols:(start+n)*ncols]...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+var insertSQLCache sync.Map // string key → string
+
+func insertSQL(table, cols string, ncols, rows int) string {
+	key := table + "\x00" + strconv.Itoa(rows)
+	if q, ok := insertSQLCache.Load(key); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", ncols), ", ") + ")"
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	q := b.String()
+	insertSQLCache.Store(key, q)
+	return q
+}
+
+// queryer is what reads need from *sql.DB and *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// readHashes reads stored hashes by index; missing ones are absent from the
+// map.
+func readHashes(ctx context.Context, d *dialect, q queryer, indexes []int64) (map[int64]tlog.Hash, error) {
+	found := make(map[int64]tlog.Hash, len(indexes))
+	const chunk = 500
+	for start := 0; start < len(indexes); start += chunk {
+		part := indexes[start:min(start+chunk, len(indexes))]
+		args := make([]any, len(part))
+		for i, x := range part {
+			args[i] = x
+		}
+		rows, err := q.QueryContext(ctx, d.rebind("SELECT idx, hash FROM ledger_hashes WHERE idx IN ("+placeholders(len(part))+")"), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var x int64
+			var b []byte
+			if err := rows.Scan(&x, &b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if len(b) != tlog.HashSize {
+				rows.Close()
+				return nil, fmt.Errorf("stored hash %d has %d bytes", x, len(b))
+			}
+			found[x] = tlog.Hash(b)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

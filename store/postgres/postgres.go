@@ -1,0 +1,45 @@
+// Package postgres holds what is particular to pactwatch on PostgreSQL: the
+// migrations and the connection pool (jackc/pgx/v5's pgxpool, used through
+// database/sql so that package store shares one SQL implementation with
+// SQLite).
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Migrations are the schema changes, applied in file-name order.
+//
+//go:embed migrations/*.sql
+var Migrations embed.FS
+
+// Open connects a pool to the database at url (postgres://…; libpq
+// parameters such as search_path=… are honoured) and checks that the server
+// answers. closePool must be called after db.Close: database/sql does not
+// own the pool.
+func Open(ctx context.Context, url string) (db *sql.DB, closePool func(), err error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	db = stdlib.OpenDBFromPool(pool)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		pool.Close()
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	return db, pool.Close, nil
+}

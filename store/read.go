@@ -1,0 +1,357 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/vocab"
+)
+
+func vocabRole(s string) vocab.Role { return vocab.Role(s) }
+
+func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)
+}
+
+func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
+}
+
+// readErr turns a read failure into the store's error: sql.ErrNoRows is
+// ENOTFOUND naming field, anything else EINTERNAL.
+func readErr(err error, field, format string, args ...any) error {
+	if err == sql.ErrNoRows {
+		return pactwatch.FieldErrorf(pactwatch.ENOTFOUND, field, format, args...)
+	}
+	return pactwatch.Internal(err)
+}
+
+// Principal implements Store.
+func (s *DB) Principal(ctx context.Context, id string) (Principal, error) {
+	p, err := scanPrincipal(s.queryRow(ctx, "SELECT "+principalCols+" FROM principals WHERE id = ?", id))
+	if err != nil {
+		return Principal{}, readErr(err, "id", "no principal %s", id)
+	}
+	return p, nil
+}
+
+// PrincipalByTokenHash implements Store.
+func (s *DB) PrincipalByTokenHash(ctx context.Context, hash []byte) (Principal, error) {
+	if len(hash) == 0 {
+		return Principal{}, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "token", "no principal with this token")
+	}
+	p, err := scanPrincipal(s.queryRow(ctx, "SELECT "+principalCols+" FROM principals WHERE token_hash = ?", hash))
+	if err != nil {
+		return Principal{}, readErr(err, "token", "no principal with this token")
+	}
+	return p, nil
+}
+
+// PrincipalsByKeyID implements Store.
+func (s *DB) PrincipalsByKeyID(ctx context.Context, keyID string) ([]Principal, error) {
+	if keyID == "" {
+		return nil, nil
+	}
+	return s.principals(ctx, "SELECT "+principalCols+" FROM principals WHERE key_id = ? ORDER BY created_at, id", keyID)
+}
+
+// Principals implements Store.
+func (s *DB) Principals(ctx context.Context) ([]Principal, error) {
+	return s.principals(ctx, "SELECT "+principalCols+" FROM principals ORDER BY created_at, id")
+}
+
+func (s *DB) principals(ctx context.Context, q string, args ...any) ([]Principal, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	var out []Principal
+	if err := eachRow(rows, func() error {
+		p, err := scanPrincipal(rows)
+		out = append(out, p)
+		return err
+	}); err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	return out, nil
+}
+
+// Observation implements Store.
+func (s *DB) Observation(ctx context.Context, id string) (observation.Record, error) {
+	r, _, err := scanObservation(s.queryRow(ctx, "SELECT "+observationCols+" FROM observations WHERE id = ?", id))
+	if err != nil {
+		return r, readErr(err, "id", "no observation %s", id)
+	}
+	return r, nil
+}
+
+// Observations implements Store.
+func (s *DB) Observations(ctx context.Context, f ObservationFilter) ([]observation.Record, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if f.After > 0 {
+		add("seq > ?", f.After)
+	}
+	if !f.From.IsZero() {
+		add("observed_at >= ?", f.From.UnixNano())
+	}
+	if !f.To.IsZero() {
+		add("observed_at < ?", f.To.UnixNano())
+	}
+	if f.Category != "" {
+		add("category = ?", string(f.Category))
+	}
+	if f.Reporter != "" {
+		add("reporter = ?", f.Reporter)
+	}
+	if b := f.BBox; b != nil {
+		if b[0] > b[2] || b[1] > b[3] {
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "bbox", "want min lon, min lat, max lon, max lat")
+		}
+		var any []string
+		for _, p := range []string{"observer", "target", "origin"} {
+			any = append(any, fmt.Sprintf("(%[1]s_lon BETWEEN ? AND ? AND %[1]s_lat BETWEEN ? AND ?)", p))
+			args = append(args, b[0], b[2], b[1], b[3])
+		}
+		where = append(where, "("+strings.Join(any, " OR ")+")")
+	}
+	q := "SELECT " + observationCols + " FROM observations"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq LIMIT ?"
+	args = append(args, limit(f.Limit))
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	var out []observation.Record
+	if err := eachRow(rows, func() error {
+		r, _, err := scanObservation(rows)
+		out = append(out, r)
+		return err
+	}); err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	return out, nil
+}
+
+func limit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return min(n, MaxLimit)
+}
+
+// Evidence implements Store.
+func (s *DB) Evidence(ctx context.Context, sha256Hex string) (Evidence, error) {
+	ev := Evidence{SHA256: sha256Hex}
+	var at int64
+	err := s.queryRow(ctx, "SELECT size, media_type, uploaded_by, uploaded_at FROM evidence WHERE sha256 = ?", sha256Hex).
+		Scan(&ev.Size, &ev.MediaType, &ev.UploadedBy, &at)
+	if err != nil {
+		return Evidence{}, readErr(err, "sha256", "no evidence %s", sha256Hex)
+	}
+	ev.UploadedAt = fromNanos(at)
+	return ev, nil
+}
+
+// Record implements Store.
+func (s *DB) Record(ctx context.Context, id string) (GenericRecord, error) {
+	r, err := scanRecord(s.queryRow(ctx, "SELECT "+recordCols+" FROM records WHERE id = ?", id))
+	if err != nil {
+		return GenericRecord{}, readErr(err, "id", "no record %s", id)
+	}
+	if r.Leaf, err = s.leafAt(ctx, r.Index); err != nil {
+		return GenericRecord{}, err
+	}
+	return r, nil
+}
+
+// Records implements Store.
+func (s *DB) Records(ctx context.Context, typ string, after int64, n int) ([]GenericRecord, error) {
+	q := "SELECT " + recordCols + " FROM records WHERE leaf_index > ?"
+	args := []any{after}
+	if typ != "" {
+		q += " AND type = ?"
+		args = append(args, typ)
+	}
+	q += " ORDER BY leaf_index LIMIT ?"
+	args = append(args, limit(n))
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	var out []GenericRecord
+	if err := eachRow(rows, func() error {
+		r, err := scanRecord(rows)
+		out = append(out, r)
+		return err
+	}); err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	for i := range out {
+		if out[i].Leaf, err = s.leafAt(ctx, out[i].Index); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *DB) leafAt(ctx context.Context, idx int64) (Leaf, error) {
+	var l Leaf
+	var data []byte
+	err := s.queryRow(ctx, "SELECT data, salt, public_salt FROM ledger_entries WHERE idx = ?", idx).Scan(&data, &l.Salt, &l.PublicSalt)
+	if err != nil {
+		return l, readErr(err, "index", "no ledger entry %d", idx)
+	}
+	if l.Entry, err = entryOf(idx, data); err != nil {
+		return l, pactwatch.Internal(err)
+	}
+	return l, nil
+}
+
+// TreeSize implements Store.
+func (s *DB) TreeSize(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.queryRow(ctx, "SELECT size FROM ledger_head WHERE id = 1").Scan(&n); err != nil {
+		return 0, pactwatch.Internal(err)
+	}
+	return n, nil
+}
+
+// ReadHashes implements Store: the stored hashes at tlog stored-hash
+// indexes, in the order asked. A hash not stored is ENOTFOUND.
+func (s *DB) ReadHashes(ctx context.Context, indexes []int64) ([][32]byte, error) {
+	found, err := readHashes(ctx, s.d, s.r, indexes)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	out := make([][32]byte, len(indexes))
+	for i, x := range indexes {
+		h, ok := found[x]
+		if !ok {
+			return nil, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "index", "no stored hash at index %d", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// Entries implements Store.
+func (s *DB) Entries(ctx context.Context, from, to int64) ([][]byte, error) {
+	if from < 0 || to < from {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "index", "bad entry range [%d, %d)", from, to)
+	}
+	rows, err := s.query(ctx, "SELECT idx, data FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx", from, to)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	out := make([][]byte, 0, to-from)
+	if err := eachRow(rows, func() error {
+		var idx int64
+		var data []byte
+		if err := rows.Scan(&idx, &data); err != nil {
+			return err
+		}
+		if idx != from+int64(len(out)) {
+			return fmt.Errorf("ledger entry %d missing", from+int64(len(out)))
+		}
+		out = append(out, data)
+		return nil
+	}); err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	if int64(len(out)) != to-from {
+		return nil, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "index", "no ledger entry %d", from+int64(len(out)))
+	}
+	return out, nil
+}
+
+// LeafByRecord implements Store.
+func (s *DB) LeafByRecord(ctx context.Context, recordID string) (int64, Leaf, error) {
+	var idx int64
+	if err := s.queryRow(ctx, "SELECT idx FROM ledger_entries WHERE record_id = ?", recordID).Scan(&idx); err != nil {
+		return 0, Leaf{}, readErr(err, "record_id", "no ledger entry for record %s", recordID)
+	}
+	l, err := s.leafAt(ctx, idx)
+	return idx, l, err
+}
+
+// LatestCheckpoint implements Store.
+func (s *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
+	var size int64
+	var note []byte
+	if err := s.queryRow(ctx, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note); err != nil {
+		return 0, nil, readErr(err, "checkpoint", "no checkpoint yet")
+	}
+	return size, note, nil
+}
+
+// TryLeader implements Store.
+func (s *DB) TryLeader(ctx context.Context, name string) (func(), bool, error) {
+	if !s.d.dollar {
+		// One process owns a SQLite database: the lock is process-wide per
+		// database file, so two Stores on one file still exclude each other.
+		key := s.path + "\x00" + name
+		sqliteLeadersMu.Lock()
+		defer sqliteLeadersMu.Unlock()
+		if sqliteLeaders[key] {
+			return nil, false, nil
+		}
+		sqliteLeaders[key] = true
+		var once sync.Once
+		return func() {
+			once.Do(func() {
+				sqliteLeadersMu.Lock()
+				delete(sqliteLeaders, key)
+				sqliteLeadersMu.Unlock()
+			})
+		}, true, nil
+	}
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return nil, false, pactwatch.Internal(err)
+	}
+	key := leaderKey(name)
+	var ok bool
+	// The key is per schema too, so that stores in different schemas of one
+	// database (tests, several deployments) do not exclude each other.
+	err = conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtextextended(current_schema(), $1))", key).Scan(&ok)
+	if err != nil || !ok {
+		conn.Close()
+		if err != nil {
+			return nil, false, pactwatch.Internal(err)
+		}
+		return nil, false, nil
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtextextended(current_schema(), $1))", key)
+			conn.Close()
+		})
+	}, true, nil
+}
+
+// leaderKey is the seed mixing the lock name into the advisory lock key.
+func leaderKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("pactwatch-leader:" + name))
+	return int64(h.Sum64())
+}
+
+var (
+	sqliteLeadersMu sync.Mutex
+	sqliteLeaders   = map[string]bool{}
+)

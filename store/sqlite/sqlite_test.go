@@ -1,0 +1,25 @@
+package sqlite_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	dir := t.TempDir()
+	storetest.Run(t, func(t *testing.T, key string) store.Store {
+		path := filepath.Join(dir, fmt.Sprintf("%x.db", sha256.Sum256([]byte(key))))
+		s, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -1,0 +1,482 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/observation"
+)
+
+// nanos stores a time as Unix nanoseconds; the zero time is 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// InsertObservations implements Store.
+func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, leaves []Leaf) ([]InsertResult, error) {
+	if len(recs) != len(leaves) {
+		return nil, pactwatch.Errorf(pactwatch.EINVALID, "%d observations but %d ledger leaves", len(recs), len(leaves))
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	// Everything that needs no database happens in the caller's goroutine,
+	// so the committer only writes.
+	bodies := make([][]byte, len(recs))
+	for i, r := range recs {
+		field := fmt.Sprintf("observations[%d]", i)
+		if r.ID == "" {
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".id", "missing id")
+		}
+		if leaves[i].Entry.RecordID != r.ID {
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".id", "ledger leaf is for record %q", leaves[i].Entry.RecordID)
+		}
+		b, err := json.Marshal(r.Observation)
+		if err != nil {
+			return nil, pactwatch.Internal(err)
+		}
+		bodies[i] = b
+	}
+	ids := make([]any, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	var results []InsertResult
+	err := s.write(ctx, len(recs), func(w *wtx) error {
+		results = make([]InsertResult, len(recs))
+		stored, err := w.storedObservations(ids)
+		if err != nil {
+			return err
+		}
+		firstOf := map[string]int{} // id → index of its first occurrence in this call
+		var fresh []int
+		for i, r := range recs {
+			if old, ok := stored[r.ID]; ok {
+				if !bytes.Equal(old.body, bodies[i]) {
+					return pactwatch.FieldErrorf(pactwatch.ECONFLICT, fmt.Sprintf("observations[%d].id", i), "observation %s is already stored with a different body", r.ID)
+				}
+				results[i] = InsertResult{Record: old.rec, Existed: true}
+				continue
+			}
+			if j, ok := firstOf[r.ID]; ok {
+				if !bytes.Equal(bodies[j], bodies[i]) {
+					return pactwatch.FieldErrorf(pactwatch.ECONFLICT, fmt.Sprintf("observations[%d].id", i), "observation %s appears twice with different bodies", r.ID)
+				}
+				results[i].Existed = true // filled in below, once j has its seq
+				continue
+			}
+			firstOf[r.ID] = i
+			fresh = append(fresh, i)
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		ls := make([]Leaf, len(fresh))
+		for k, i := range fresh {
+			ls[k] = leaves[i]
+		}
+		first, err := w.appendLeaves(ls)
+		if err != nil {
+			return err
+		}
+		rows := make([]any, 0, 13*len(fresh))
+		for k, i := range fresh {
+			r := recs[i]
+			r.Seq = first + int64(k) + 1
+			r.ReceivedAt = r.ReceivedAt.UTC()
+			results[i] = InsertResult{Record: r}
+			rows = append(rows, r.Seq, r.ID, nanos(r.ObservedAt), string(r.Category), r.Reporter,
+				nanos(r.ReceivedAt), r.PrincipalID)
+			rows = appendPos(rows, r.Observer)
+			rows = appendPos(rows, r.Target)
+			rows = appendPos(rows, r.Origin)
+			rows = append(rows, bodies[i])
+		}
+		for i, r := range recs {
+			if j := firstOf[r.ID]; j != i && results[i].Existed && results[i].Record.ID == "" {
+				results[i].Record = results[j].Record
+			}
+		}
+		return w.insert("observations", observationInsertCols, 14, rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func appendPos(rows []any, p *observation.Position) []any {
+	if p == nil {
+		return append(rows, nil, nil)
+	}
+	return append(rows, p.Lat, p.Lon)
+}
+
+type storedObservation struct {
+	rec  observation.Record
+	body []byte
+}
+
+func (w *wtx) storedObservations(ids []any) (map[string]storedObservation, error) {
+	out := map[string]storedObservation{}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		rows, err := w.query("SELECT "+observationCols+" FROM observations WHERE id IN ("+placeholders(len(part))+")", part...)
+		if err != nil {
+			return nil, err
+		}
+		err = eachRow(rows, func() error {
+			r, body, err := scanObservation(rows)
+			if err == nil {
+				out[r.ID] = storedObservation{r, body}
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// eachRow calls fn for every row and closes rows, returning the first error.
+func eachRow(rows *sql.Rows, fn func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+const observationInsertCols = "seq, id, observed_at, category, reporter, received_at, principal_id, " +
+	"observer_lat, observer_lon, target_lat, target_lon, origin_lat, origin_lon, body"
+
+const observationCols = "seq, received_at, principal_id, body"
+
+func scanObservation(sc interface{ Scan(...any) error }) (observation.Record, []byte, error) {
+	var r observation.Record
+	var received int64
+	var body []byte
+	if err := sc.Scan(&r.Seq, &received, &r.PrincipalID, &body); err != nil {
+		return r, nil, err
+	}
+	if err := json.Unmarshal(body, &r.Observation); err != nil {
+		return r, nil, fmt.Errorf("observation seq %d: stored body: %w", r.Seq, err)
+	}
+	r.ReceivedAt = fromNanos(received)
+	return r, body, nil
+}
+
+// AppendRecords implements Store.
+func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendResult, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, len(recs))
+	for i, r := range recs {
+		field := fmt.Sprintf("records[%d]", i)
+		switch {
+		case r.ID == "":
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".id", "missing id")
+		case r.Type == "":
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".type", "missing type")
+		case r.Leaf.Entry.RecordID != r.ID || r.Leaf.Entry.Type != r.Type:
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".leaf", "ledger leaf is for %s %q", r.Leaf.Entry.Type, r.Leaf.Entry.RecordID)
+		}
+		ids[i] = r.ID
+	}
+	var results []AppendResult
+	err := s.write(ctx, len(recs), func(w *wtx) error {
+		results = make([]AppendResult, len(recs))
+		stored := map[string]GenericRecord{}
+		const chunk = 500
+		for start := 0; start < len(ids); start += chunk {
+			part := ids[start:min(start+chunk, len(ids))]
+			rows, err := w.query("SELECT "+recordCols+" FROM records WHERE id IN ("+placeholders(len(part))+")", part...)
+			if err != nil {
+				return err
+			}
+			if err := eachRow(rows, func() error {
+				r, err := scanRecord(rows)
+				stored[r.ID] = r
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		firstOf := map[string]int{}
+		var fresh []int
+		for i, r := range recs {
+			old, ok := stored[r.ID]
+			if !ok {
+				if j, dup := firstOf[r.ID]; dup {
+					old, ok = recs[j], true
+				}
+			}
+			if ok {
+				if old.Type != r.Type || !bytes.Equal(old.Body, r.Body) {
+					return pactwatch.FieldErrorf(pactwatch.ECONFLICT, fmt.Sprintf("records[%d].id", i), "record %s is already stored with a different body", r.ID)
+				}
+				results[i] = AppendResult{Index: old.Index, Existed: true}
+				continue
+			}
+			firstOf[r.ID] = i
+			fresh = append(fresh, i)
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		ls := make([]Leaf, len(fresh))
+		for k, i := range fresh {
+			ls[k] = recs[i].Leaf
+		}
+		first, err := w.appendLeaves(ls)
+		if err != nil {
+			return err
+		}
+		rows := make([]any, 0, 5*len(fresh))
+		for k, i := range fresh {
+			r := recs[i]
+			r.Index = first + int64(k)
+			recs[i].Index = r.Index // so that later duplicates in this call see it
+			results[i] = AppendResult{Index: r.Index}
+			rows = append(rows, r.Index, r.ID, r.Type, nanos(r.Time), nonNil(r.Body))
+		}
+		for i, r := range recs {
+			if j := firstOf[r.ID]; j != i && results[i].Existed && !isStored(stored, r.ID) {
+				results[i].Index = results[j].Index
+			}
+		}
+		return w.insert("records", recordCols, 5, rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func isStored(m map[string]GenericRecord, id string) bool {
+	_, ok := m[id]
+	return ok
+}
+
+const recordCols = "leaf_index, id, type, time, body"
+
+func scanRecord(sc interface{ Scan(...any) error }) (GenericRecord, error) {
+	var r GenericRecord
+	var t int64
+	err := sc.Scan(&r.Index, &r.ID, &r.Type, &t, &r.Body)
+	r.Time = fromNanos(t)
+	return r, err
+}
+
+// PutPrincipal implements Store.
+func (s *DB) PutPrincipal(ctx context.Context, p Principal, leaf Leaf) error {
+	if p.ID == "" {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "id", "missing principal id")
+	}
+	if p.Role == "" {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "role", "missing role")
+	}
+	if p.RevokedAt != nil {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "revoked_at", "a new principal cannot be revoked already; use RevokePrincipal")
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = s.now()
+	}
+	return s.write(ctx, 1, func(w *wtx) error {
+		rows, err := w.query("SELECT "+principalCols+" FROM principals WHERE id = ?", p.ID)
+		if err != nil {
+			return err
+		}
+		var old []Principal
+		if err := eachRow(rows, func() error {
+			q, err := scanPrincipal(rows)
+			old = append(old, q)
+			return err
+		}); err != nil {
+			return err
+		}
+		if len(old) > 0 {
+			if samePrincipal(old[0], p) {
+				return nil
+			}
+			return pactwatch.FieldErrorf(pactwatch.ECONFLICT, "id", "principal %s already exists with other attributes", p.ID)
+		}
+		if p.TokenHash != nil {
+			var n int
+			if err := w.tx.QueryRowContext(w.ctx, w.s.d.rebind("SELECT COUNT(*) FROM principals WHERE token_hash = ?"), p.TokenHash).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return pactwatch.FieldErrorf(pactwatch.ECONFLICT, "token", "token already in use")
+			}
+		}
+		idx, err := w.appendLeaves([]Leaf{leaf})
+		if err != nil {
+			return err
+		}
+		_, err = w.exec("INSERT INTO principals (id, name, role, of_id, public_key, key_id, token_hash, valid_from, valid_until, revoked_at, source, created_at, leaf_index) "+
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+			p.ID, p.Name, string(p.Role), p.Of, nilIfEmpty(p.PublicKey), p.KeyID, nilIfEmpty(p.TokenHash),
+			nanos(p.ValidFrom), nanos(p.ValidUntil), p.Source, nanos(p.CreatedAt), idx)
+		return err
+	})
+}
+
+func nilIfEmpty(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func samePrincipal(a, b Principal) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Role == b.Role && a.Of == b.Of &&
+		bytes.Equal(a.PublicKey, b.PublicKey) && a.KeyID == b.KeyID && bytes.Equal(a.TokenHash, b.TokenHash) &&
+		a.ValidFrom.Equal(b.ValidFrom) && a.ValidUntil.Equal(b.ValidUntil) && a.Source == b.Source
+}
+
+const principalCols = "id, name, role, of_id, public_key, key_id, token_hash, valid_from, valid_until, revoked_at, source, created_at"
+
+func scanPrincipal(sc interface{ Scan(...any) error }) (Principal, error) {
+	var p Principal
+	var role string
+	var from, until, created int64
+	var revoked sql.NullInt64
+	var pub []byte
+	err := sc.Scan(&p.ID, &p.Name, &role, &p.Of, &pub, &p.KeyID, &p.TokenHash, &from, &until, &revoked, &p.Source, &created)
+	p.PublicKey = pub
+	p.Role = vocabRole(role)
+	p.ValidFrom, p.ValidUntil, p.CreatedAt = fromNanos(from), fromNanos(until), fromNanos(created)
+	if revoked.Valid {
+		t := fromNanos(revoked.Int64)
+		p.RevokedAt = &t
+	}
+	if len(p.PublicKey) == 0 {
+		p.PublicKey = nil
+	}
+	if len(p.TokenHash) == 0 {
+		p.TokenHash = nil
+	}
+	return p, err
+}
+
+// RevokePrincipal implements Store.
+func (s *DB) RevokePrincipal(ctx context.Context, id string, at time.Time, leaf Leaf) error {
+	if at.IsZero() {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "revoked_at", "missing revocation time")
+	}
+	return s.write(ctx, 1, func(w *wtx) error {
+		var revoked sql.NullInt64
+		err := w.tx.QueryRowContext(w.ctx, w.s.d.rebind("SELECT revoked_at FROM principals WHERE id = ?"), id).Scan(&revoked)
+		if err == sql.ErrNoRows {
+			return pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "id", "no principal %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if revoked.Valid {
+			return pactwatch.FieldErrorf(pactwatch.ECONFLICT, "id", "principal %s is already revoked", id)
+		}
+		idx, err := w.appendLeaves([]Leaf{leaf})
+		if err != nil {
+			return err
+		}
+		if _, err := w.exec("INSERT INTO principal_revocations (principal_id, revoked_at, leaf_index) VALUES (?, ?, ?)", id, nanos(at), idx); err != nil {
+			return err
+		}
+		_, err = w.exec("UPDATE principals SET revoked_at = ? WHERE id = ?", nanos(at), id)
+		return err
+	})
+}
+
+// PutEvidence implements Store.
+func (s *DB) PutEvidence(ctx context.Context, ev Evidence, leaf Leaf) (bool, error) {
+	if !isSHA256Hex(ev.SHA256) {
+		return false, pactwatch.FieldErrorf(pactwatch.EINVALID, "sha256", "want 64 lowercase hex digits")
+	}
+	if ev.Size < 0 {
+		return false, pactwatch.FieldErrorf(pactwatch.EINVALID, "size", "negative size")
+	}
+	existed := false
+	err := s.write(ctx, 1, func(w *wtx) error {
+		existed = false
+		var n int
+		if err := w.tx.QueryRowContext(w.ctx, w.s.d.rebind("SELECT COUNT(*) FROM evidence WHERE sha256 = ?"), ev.SHA256).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			existed = true
+			return nil
+		}
+		idx, err := w.appendLeaves([]Leaf{leaf})
+		if err != nil {
+			return err
+		}
+		_, err = w.exec("INSERT INTO evidence (sha256, size, media_type, uploaded_by, uploaded_at, leaf_index) VALUES (?, ?, ?, ?, ?, ?)",
+			ev.SHA256, ev.Size, ev.MediaType, ev.UploadedBy, nanos(ev.UploadedAt), idx)
+		return err
+	})
+	return existed, err
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// PutCheckpoint implements Store.
+func (s *DB) PutCheckpoint(ctx context.Context, size int64, note []byte) error {
+	if size < 0 {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "size", "negative tree size")
+	}
+	if len(note) == 0 {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "note", "empty checkpoint")
+	}
+	return s.write(ctx, 0, func(w *wtx) error {
+		if size > w.size {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, "size", "checkpoint of size %d beyond the tree's %d leaves", size, w.size)
+		}
+		_, err := w.exec("INSERT INTO checkpoints (size, note, updated_at) VALUES (?, ?, ?) "+
+			"ON CONFLICT (size) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at",
+			size, note, s.now().UnixNano())
+		return err
+	})
+}
+
+// entryOf parses stored entry bytes; a row that does not parse has been
+// tampered with or corrupted.
+func entryOf(idx int64, data []byte) (ledger.Entry, error) {
+	e, err := ledger.ParseEntry(data)
+	if err != nil {
+		return e, fmt.Errorf("ledger entry %d: %w", idx, err)
+	}
+	return e, nil
+}
