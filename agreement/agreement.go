@@ -17,6 +17,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/pactwatch/pactwatch/geo"
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
@@ -219,7 +220,18 @@ type Zone struct {
 	// Geometry is the zone's own geometry (nil for buffers, and for zones
 	// defined only by phases).
 	Geometry orb.Geometry `json:"-"`
+
+	line *geo.Line // Geometry prepared for distance queries, for line kinds
 }
+
+// ZoneKinds lists every zone kind, in the order the format documents them.
+func ZoneKinds() []ZoneKind {
+	return []ZoneKind{ContactLine, PartyLine, ControlledArea, Territory, HoldingArea, Demilitarised, Buffer, Withdrawal}
+}
+
+// Line returns a line zone's geometry prepared for distance and side
+// queries (nil for other kinds).
+func (z *Zone) Line() *geo.Line { return z.line }
 
 // Phase is the zone's geometry for a period: [From, Until) in the
 // agreement's time zone; an empty Until means "from then on".
@@ -293,6 +305,17 @@ type Rule struct {
 	Guidance   string                        `json:"guidance,omitempty"`
 }
 
+// RuleKinds lists every rule kind.
+func RuleKinds() []string {
+	return []string{RuleFireInZone, RuleWeaponDistance, RuleHoldingInventory, RuleMissionRestriction, RuleZoneIncursion, RuleLevelBelow, RuleMilestone, RuleManual}
+}
+
+// CommitmentKinds lists the kinds a commitment may have: its subject, for
+// grouping and reports (the rule, not the kind, decides compliance).
+func CommitmentKinds() []string {
+	return []string{"ceasefire", "withdrawal", "weapons_storage", "mission_access", "non_interference", "territorial_integrity", "force_level", "milestone", "response", "other"}
+}
+
 // DefaultMissionCategories are what mission_restriction covers when the
 // rule names no categories.
 var DefaultMissionCategories = []vocab.Category{vocab.MovementRestriction, vocab.EquipmentInterference}
@@ -327,4 +350,73 @@ type Repeated struct {
 	Count    int      `json:"count"`
 	Within   Duration `json:"within"`
 	Protocol string   `json:"protocol"`
+}
+
+// PartySide returns the side of the line zone on which party's controlled
+// area lies (geo.On if the agreement cannot tell: no controlled area, or
+// one straddling the line). Distances "from its own line" count on this
+// side, and a buffer `towards` a party covers it. The area's outer
+// vertices vote, each weighted by its distance from the line: an area
+// bordering the line (or a line drawn a few km inside it) has most of its
+// extent, and so its far vertices, on its own side.
+func (a *Agreement) PartySide(line *Zone, party string) geo.Side {
+	if line == nil || line.line == nil {
+		return geo.On
+	}
+	var votes, total float64
+	for _, z := range a.Zones {
+		if z.Kind != ControlledArea || z.Party != party {
+			continue
+		}
+		for _, ring := range outerRings(z.Geometry) {
+			if len(ring) == 0 {
+				continue
+			}
+			for _, p := range ring[:len(ring)-1] { // the last point repeats the first
+				km, side := line.line.Measure(p)
+				votes += km * float64(side)
+				total += km
+			}
+		}
+	}
+	// An area straddling the line has votes that nearly cancel: undecided.
+	switch {
+	case votes > 0.1*total:
+		return geo.Left
+	case votes < -0.1*total:
+		return geo.Right
+	}
+	return geo.On
+}
+
+// BufferSide returns the side of its line a buffer covers: geo.On for both
+// sides, geo.Left or geo.Right for one.
+func (a *Agreement) BufferSide(z *Zone) geo.Side {
+	switch {
+	case z.Towards != "":
+		return a.PartySide(a.Zone(z.Of), z.Towards)
+	case z.Side == "left":
+		return geo.Left
+	case z.Side == "right":
+		return geo.Right
+	}
+	return geo.On
+}
+
+func outerRings(g orb.Geometry) []orb.Ring {
+	switch g := g.(type) {
+	case orb.Polygon:
+		if len(g) > 0 {
+			return []orb.Ring{g[0]}
+		}
+	case orb.MultiPolygon:
+		var out []orb.Ring
+		for _, p := range g {
+			if len(p) > 0 {
+				out = append(out, p[0])
+			}
+		}
+		return out
+	}
+	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +18,10 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/paulmach/orb"
+
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/geo"
 	"github.com/pactwatch/pactwatch/keys"
 )
 
@@ -435,6 +440,10 @@ var brokenTests = []struct {
 		`overlapping-phases.yaml:27:15: zones[1].phases[2].from: phase "three" overlaps phase "two", which has no end`,
 		`overlapping-phases.yaml:28:16: zones[1].phases[2].until: must be after from (2027-09-01)`,
 	}},
+	{"undecidable-sides.yaml", []string{
+		`undecidable-sides.yaml:16:72: zones[1].towards: cannot tell which side of "line" is south's: give south a controlled_area zone on one side of it, or use side:`,
+		`undecidable-sides.yaml:27:41: commitments[0].rule.line: cannot tell which side of "line" is north's: give north a controlled_area zone on one side of it`,
+	}},
 	{"unknown-fields.yaml", []string{
 		`unknown-fields.yaml:3:1: colour: unknown field "colour"`,
 		`unknown-fields.yaml:16:69: zones[0].geometry.crs: unknown field "crs"`,
@@ -489,5 +498,68 @@ func TestDefaultIsTheExample(t *testing.T) {
 	}
 	if d.Hash() != loadExample(t).Hash() {
 		t.Fatal("the embedded example differs from examples/ukraine")
+	}
+}
+
+// Each party's controlled area lies on its own side of its own line: the
+// example's lines run from Kherson to Vovchansk, Ukraine on their left.
+func TestPartySide(t *testing.T) {
+	a := loadExample(t)
+	tests := []struct {
+		line, party string
+		want        geo.Side
+	}{
+		{"ukraine-line", "ukraine", geo.Left},
+		{"russia-line", "russia", geo.Right},
+		{"contact-line", "ukraine", geo.Left},
+		{"contact-line", "russia", geo.Right},
+		{"contact-line", "atlantis", geo.On},
+		{"znpp", "ukraine", geo.On}, // not a line
+	}
+	for _, tt := range tests {
+		if got := a.PartySide(a.Zone(tt.line), tt.party); got != tt.want {
+			t.Errorf("%s, %s: got %v, want %v", tt.line, tt.party, got, tt.want)
+		}
+	}
+	if got := a.BufferSide(a.Zone("security-zone")); got != geo.On {
+		t.Errorf("security-zone covers both sides, got %v", got)
+	}
+	// Kyiv is far on Ukraine's side of its line; Donetsk on Russia's.
+	l := a.Zone("ukraine-line").Line()
+	if km, side := l.Measure(orb.Point{30.52, 50.45}); side != geo.Left || km < 300 {
+		t.Errorf("Kyiv: %.0f km, %v", km, side)
+	}
+	if km, side := a.Zone("russia-line").Line().Measure(orb.Point{37.80, 48.00}); side != geo.Right || km > 40 {
+		t.Errorf("Donetsk: %.0f km, %v", km, side)
+	}
+}
+
+// The schema's enumerations and the Go constants must not drift apart.
+func TestSchemaMatchesGo(t *testing.T) {
+	var s struct {
+		Defs map[string]struct {
+			Properties map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema, &s); err != nil {
+		t.Fatal(err)
+	}
+	var zoneKinds []string
+	for _, k := range ZoneKinds() {
+		zoneKinds = append(zoneKinds, string(k))
+	}
+	for _, tt := range []struct {
+		def, prop string
+		want      []string
+	}{
+		{"zone", "kind", zoneKinds},
+		{"rule", "kind", RuleKinds()},
+		{"commitment", "kind", CommitmentKinds()},
+	} {
+		if got := s.Defs[tt.def].Properties[tt.prop].Enum; !slices.Equal(got, tt.want) {
+			t.Errorf("$defs.%s.%s: schema %v, Go %v", tt.def, tt.prop, got, tt.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package agreement
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -340,7 +341,22 @@ func (c *checker) zones() {
 			c.addf(path, "a %s zone needs geometry, file or phases", z.Kind)
 		}
 		z.Geometry = c.zoneGeometry(path, z.Kind, raw)
+		if z.Kind.IsLine() && z.Geometry != nil && !c.problemUnder(path) {
+			l, err := geo.NewLine(z.Geometry)
+			if err != nil {
+				c.addf(path, "%s", strings.TrimPrefix(err.Error(), "geo: "))
+			}
+			z.line = l
+		}
 		c.phases(path, z, raw)
+	}
+	// Sides need every zone's geometry: check them once all are loaded.
+	for i, z := range c.a.Zones {
+		if z.Kind == Buffer && z.Towards != "" && c.isParty(z.Towards) {
+			if l := c.a.Zone(z.Of); l != nil && l.line != nil && c.a.PartySide(l, z.Towards) == geo.On {
+				c.addf(fmt.Sprintf("zones[%d].towards", i), "cannot tell which side of %q is %s's: give %s a controlled_area zone on one side of it, or use side:", z.Of, z.Towards, z.Towards)
+			}
+		}
 	}
 }
 
@@ -614,6 +630,10 @@ func (c *checker) rule(path string, r *Rule) {
 		case z != nil && z.Kind == PartyLine && r.Party != "" && r.Party != z.Party:
 			c.addf(path+".party", "line %q is %s's line, not %s's", z.ID, z.Party, r.Party)
 		}
+		// Distances count on the party's own side of the line.
+		if party := cmp.Or(r.Party, partyOf(z)); z != nil && z.line != nil && c.isParty(party) && c.a.PartySide(z, party) == geo.On {
+			c.addf(path+".line", "cannot tell which side of %q is %s's: give %s a controlled_area zone on one side of it", z.ID, party, party)
+		}
 		c.partyRef(path+".party", r.Party)
 		for w := range r.Distances {
 			if !w.Valid() {
@@ -677,6 +697,13 @@ func (c *checker) protocols() {
 			}
 		}
 	}
+}
+
+func partyOf(z *Zone) string {
+	if z == nil {
+		return ""
+	}
+	return z.Party
 }
 
 func at(s []any, i int) any {
