@@ -141,13 +141,9 @@ func checkCanonical(data []byte, o Observation, prefix string, draft bool) error
 	if err != nil {
 		return pactwatch.FieldErrorf(pactwatch.EINVALID, prefix, "malformed JSON")
 	}
-	enc, err := marshalObservation(o)
+	out, err := canonicalObservation(o)
 	if err != nil {
-		return pactwatch.FieldErrorf(pactwatch.EINVALID, prefix, "cannot be encoded: %v", err)
-	}
-	out, err := jcsTransform(enc)
-	if err != nil {
-		return err
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, prefix, "%s", pactwatch.ErrorMessage(err))
 	}
 	if bytes.Equal(in, out) {
 		return nil

@@ -76,9 +76,12 @@ func Public(r Record) PublicObservation {
 // the ledger's public digest covers, recomputable by anyone who has the
 // published projection and its salt.
 func CanonicalPublic(p PublicObservation) ([]byte, error) {
-	p.ObservedAt = p.ObservedAt.UTC()
-	p.ReceivedAt = p.ReceivedAt.UTC()
-	return canonicalJSON(p)
+	// Reuse the observation checks for numbers and years.
+	check := Observation{Observer: p.Observer, Target: p.Target, Origin: p.Origin, CalibreMM: p.CalibreMM, ObservedAt: p.ObservedAt, SignedAt: p.ReceivedAt}
+	if err := checkEncodable(&check); err != nil {
+		return nil, err
+	}
+	return appendPublic(make([]byte, 0, 512), &p), nil
 }
 
 // coarsen snaps p to the nearest grid point and widens its uncertainty by
@@ -94,8 +97,10 @@ func coarsen(p *Position, grid float64) *Position {
 		return math.Round(math.Round(x/grid)*grid*1e6) / 1e6
 	}
 	half := grid / 2 * metresPerDegree
-	lat := snap(p.Lat)
-	lon := snap(p.Lon)
+	// Clamping changes nothing for validated records and keeps the
+	// arithmetic finite for any other.
+	lat := snap(max(-90, min(90, p.Lat)))
+	lon := snap(max(-180, min(180, p.Lon)))
 	if lon == -180 {
 		lon = 180
 	}

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
-	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/hdevalence/ed25519consensus"
@@ -37,13 +35,9 @@ func KeyID(pub ed25519.PublicKey) string {
 // non-zero), optional fields with zero values are left out.
 func SigningBytes(o Observation) ([]byte, error) {
 	o.Signature = ""
-	c, err := canonicalObservation(o)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(SigningContext)+len(c))
+	b := make([]byte, 0, 1024)
 	b = append(b, SigningContext...)
-	return append(b, c...), nil
+	return appendCanonical(b, &o)
 }
 
 // Sign sets o.Reporter to the key id of priv's public key and o.Signature
@@ -105,46 +99,27 @@ func DecodeSignature(s string) ([]byte, error) {
 // auditor holding the record and its salt recomputes the leaf. "seq" is left
 // out: it is a storage order, and the ledger index already fixes the order.
 func CanonicalRecord(r Record) ([]byte, error) {
-	type record struct {
-		Observation
-		ReceivedAt  time.Time `json:"received_at"`
-		PrincipalID string    `json:"principal_id"`
+	if err := checkEncodable(&r.Observation, r.ReceivedAt); err != nil {
+		return nil, err
 	}
-	return canonicalJSON(record{utcTimes(r.Observation), r.ReceivedAt.UTC(), r.PrincipalID})
+	return appendObservation(make([]byte, 0, 1024), &r.Observation, &recordExtra{r.ReceivedAt, r.PrincipalID}), nil
 }
 
 // canonicalObservation is the RFC 8785 form of o.
 func canonicalObservation(o Observation) ([]byte, error) {
-	return canonicalJSON(utcTimes(o))
+	return appendCanonical(make([]byte, 0, 1024), &o)
 }
 
-// marshalObservation encodes o with its times in UTC. encoding/json (v1)
-// is used on purpose: the struct tags' omitempty means v1's rules.
-func marshalObservation(o Observation) ([]byte, error) {
-	b, err := json.Marshal(utcTimes(o))
-	if err != nil {
-		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "", "cannot be encoded: %v", err)
+func appendCanonical(b []byte, o *Observation) ([]byte, error) {
+	if err := checkEncodable(o); err != nil {
+		return nil, err
 	}
-	return b, nil
+	return appendObservation(b, o, nil), nil
 }
 
-func utcTimes(o Observation) Observation {
-	o.ObservedAt = o.ObservedAt.UTC()
-	o.SignedAt = o.SignedAt.UTC()
-	return o
-}
-
-func canonicalJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "", "cannot be encoded: %v", err)
-	}
-	return jcsTransform(b)
-}
-
-// jcsTransform returns the RFC 8785 form of the JSON in b, reusing b. It
-// uses jsontext's canonicaliser, about four times faster than
-// github.com/gowebpki/jcs on observations; the tests check both agree.
+// jcsTransform returns the RFC 8785 form of the JSON in b, reusing b.
+// jsontext's canonicaliser is about four times faster than
+// github.com/gowebpki/jcs; the tests check both agree.
 func jcsTransform(b []byte) ([]byte, error) {
 	v := jsontext.Value(b)
 	if err := v.Canonicalize(); err != nil {

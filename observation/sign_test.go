@@ -246,3 +246,24 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkValidate(b *testing.B) {
+	o := validObservation()
+	for b.Loop() {
+		if err := o.Validate(testNow, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCanonicalRecordAndPublic(b *testing.B) {
+	r := testRecord()
+	for b.Loop() {
+		if _, err := CanonicalRecord(r); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := CanonicalPublic(Public(r)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
