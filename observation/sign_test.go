@@ -247,6 +247,48 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeCanonical decodes bodies written by Marshal, the fast path.
+func BenchmarkDecodeCanonical(b *testing.B) {
+	o, err := Decode([]byte(loadVectors(b)[1].Observation))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := Marshal(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	for _, v := range loadVectors(t) {
+		o, err := Decode([]byte(v.Observation))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := referenceJCS(t, o); string(data) != want {
+			t.Fatalf("Marshal is not RFC 8785:\n got %s\nwant %s", data, want)
+		}
+		back, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := SigningBytes(o)
+		b, _ := SigningBytes(back)
+		if !bytes.Equal(a, b) || back.Signature != v.Signature {
+			t.Fatal("Marshal then Decode changed the observation")
+		}
+	}
+}
+
 func BenchmarkValidate(b *testing.B) {
 	o := validObservation()
 	for b.Loop() {
