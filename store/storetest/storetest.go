@@ -208,8 +208,11 @@ func testConflictFailsOnlyItsCaller(t *testing.T, open Opener) {
 	checkTree(t, s)
 }
 
+// testConcurrentInserts writes from many goroutines through two stores on
+// one database, as two servers sharing a PostgreSQL database would.
 func testConcurrentInserts(t *testing.T, open Opener) {
 	s := open(t, t.Name())
+	stores := []store.Store{s, open(t, t.Name())}
 	const workers, perWorker, batch = 16, 10, 5
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -228,7 +231,7 @@ func testConcurrentInserts(t *testing.T, open Opener) {
 				for i, r := range recs {
 					leaves[i] = LeafFor(ledger.TypeObservation, r.ID, t0, []byte(r.Narrative))
 				}
-				res, err := s.InsertObservations(context.Background(), recs, leaves)
+				res, err := stores[w%2].InsertObservations(context.Background(), recs, leaves)
 				if err != nil {
 					t.Error(err)
 					return
@@ -625,14 +628,20 @@ func testCheckpoints(t *testing.T, open Opener) {
 	}
 }
 
+// testLeader checks that one leader holds a lock name per database, also
+// across two stores on it (two servers on one PostgreSQL database).
 func testLeader(t *testing.T, open Opener) {
 	a := open(t, t.Name())
+	b := open(t, t.Name())
 	release, ok, err := a.TryLeader(ctx(t), "checkpointer")
 	if err != nil || !ok {
 		t.Fatalf("first TryLeader = %v, %v", ok, err)
 	}
 	if _, ok, err := a.TryLeader(ctx(t), "checkpointer"); err != nil || ok {
 		t.Fatalf("second TryLeader on the same store = %v, %v; want refused", ok, err)
+	}
+	if _, ok, err := b.TryLeader(ctx(t), "checkpointer"); err != nil || ok {
+		t.Fatalf("TryLeader on a second store = %v, %v; want refused", ok, err)
 	}
 	if rel, ok, err := a.TryLeader(ctx(t), "other"); err != nil || !ok {
 		t.Fatalf("another lock name = %v, %v", ok, err)
@@ -641,9 +650,12 @@ func testLeader(t *testing.T, open Opener) {
 	}
 	release()
 	release() // idempotent
-	release2, ok, err := a.TryLeader(ctx(t), "checkpointer")
+	release2, ok, err := b.TryLeader(ctx(t), "checkpointer")
 	if err != nil || !ok {
-		t.Fatalf("TryLeader after release = %v, %v", ok, err)
+		t.Fatalf("TryLeader on the second store after release = %v, %v", ok, err)
+	}
+	if _, ok, err := a.TryLeader(ctx(t), "checkpointer"); err != nil || ok {
+		t.Fatalf("TryLeader on the first store while the second leads = %v, %v; want refused", ok, err)
 	}
 	release2()
 }

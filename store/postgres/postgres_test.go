@@ -1,0 +1,50 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/store/storetest"
+)
+
+// TestStore runs the shared suite with a fresh schema per test (the store
+// uses its connection's search_path), dropped at the end.
+func TestStore(t *testing.T) {
+	admin := storetest.PostgresURL(t)
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.Run(t, func(t *testing.T, key string) store.Store {
+		schema := fmt.Sprintf("storetest_%x", sha256.Sum256([]byte(t.Name()+key)))[:40]
+		if _, err := db.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE") })
+		s, err := store.Open(context.Background(), withSearchPath(t, admin, schema), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func withSearchPath(t *testing.T, u, schema string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.Query()
+	q.Set("search_path", schema)
+	p.RawQuery = q.Encode()
+	return p.String()
+}
