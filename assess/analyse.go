@@ -306,6 +306,8 @@ func assessClause(text, lang, instr string) Clause {
 	case len(commonDanger) > 0 && a.actState[commonDanger[0]] == actDirect:
 		label = ConditionalGuarantee
 		d.Undertaking = "act"
+		a.mark(commonDanger...)
+		a.markGovernors(commonDanger)
 		a.mark(directMil...)
 		a.mark(constitutional...)
 		a.markGovernors(directMil)

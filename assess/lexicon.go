@@ -139,7 +139,7 @@ var lexicon = []cueDef{
 
 	// ---- the assurance family
 	{kind: kConsult, name: "consult",
-		en: []string{"consult|consults|consulted|consultation|consultations|consulting", "confer", "contact each other", "meet ~1 without delay|immediately|within", "meet ~2 to consult|determine|agree"},
+		en: []string{"consult|consults|consulted|consultation|consultations|consulting", "confer", "contact each other", "meet ~1 without delay", "meet ~1 immediately|within", "meet ~2 to consult|determine|agree"},
 		uk: []string{"консульт*", "проконсульт*", "зустрін*|зустрічат*", "переговор*"},
 		ru: []string{"консульт*", "проконсульт*", "встрет*|встреча*", "переговор*"}},
 	{kind: kSeek, name: "seek",
@@ -153,7 +153,7 @@ var lexicon = []cueDef{
 	{kind: kRestrain, name: "restraint",
 		en: []string{"refrain|refrains|refraining", "abstain|abstains", "respect ~10 independence|sovereignty|sovereign|borders|frontiers|integrity", "not ~2 resort|attack|invade|use", "in no case attack", "inviolable",
 			"cease-fire|ceasefire", "cessation of ~3 hostilities|weapons|fire", "prohibition of ~3 use", "withdraw|withdrawal ~8 weapons|forces|troops|formations|groups|equipment|kilometers|kilometres|personnel|positions", "not ~2 enter into military", "not provide",
-			"renounce|renounces", "forbidden|prohibited", "desist", "neutrality|neutral", "stop ~3 military|hostilities|fire|attacks", "not ~3 carry out|conduct|undertake ~4 operations|attacks|actions",
+			"renounce|renounces", "forbidden|prohibited", "desist", "neutrality|neutral", "stop ~3 military|hostilities|fire|attacks", "not ~3 carry out ~4 operations|attacks|actions", "not ~3 conduct|undertake ~4 operations|attacks|actions",
 			"no|not|never ~3 lend|give|provide ~3 support|assistance|aid", "do not originate", "no intention", "observe ~2 cease-fire|ceasefire"},
 		uk: []string{"утриму*", "поваж* ~6 незалежн*|суверенітет*|кордон*|цілісн*", "не ~2 застосов*|використов*|напада*|вступ*|надава*|підтрим*", "припиненн* вогню|вогн*", "відвед*|відвод*|виведенн*|виве*", "непорушн*", "заборон*", "нейтралітет*", "припин* ~3 воєнн*|бойов*|вогонь"},
 		ru: []string{"воздерж*", "уважа* ~6 независим*|суверенитет*|границ*|целостност*", "не ~2 примен*|использ*|напада*|вступ*|оказыва*|предоставля*|поддерж*", "прекращени* огня", "отвод*|отвед*|вывод*|выве*", "нерушим*", "запрещ*", "нейтралитет*", "прекрат* ~3 военн*|боев*|огонь"}},
@@ -168,7 +168,7 @@ var lexicon = []cueDef{
 
 	// ---- trigger
 	{kind: kTrigger, name: "attack on one is an attack on all",
-		en: []string{"attack|attacks|aggression ~16 against ~2 all", "in the war against", "in these circumstances", "in that event", "in the above-mentioned cases", "attack ~12 would be dangerous|would endanger", "aggression ~12 would be dangerous|would endanger"},
+		en: []string{"attack|attacks|aggression ~16 against ~2 all", "in the war against", "in these circumstances", "in that event", "in the above-mentioned cases", "attack|aggression ~12 would be dangerous", "attack|aggression ~12 would endanger"},
 		uk: []string{"агрес* ~6 проти ~1 всіх|усіх", "напад* ~6 на ~1 всіх|усіх", "за таких обставин", "у цьому разі", "напад* ~12 небезпечн*"},
 		ru: []string{"агресс* ~6 против ~1 всех", "нападени* ~6 на ~1 всех", "при таких обстоятельствах", "в этом случае", "нападени* ~12 опасн*"}},
 	{kind: kMarker, name: "condition",
