@@ -5,10 +5,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/paulmach/orb/geojson"
 	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/store"
+	"github.com/paulmach/orb/geojson"
 )
 
 // ObservationStore is the part of store.Store the observation map reads.

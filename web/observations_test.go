@@ -91,7 +91,9 @@ func TestObservationMap(t *testing.T) {
 					if mk.Summary != "" {
 						t.Fatalf("public marker shows the narrative: %+v", mk)
 					}
-					if onGrid := func(x float64) bool { return math.Abs(x/observation.PublicGridDeg-math.Round(x/observation.PublicGridDeg)) < 1e-6 }; !onGrid(mk.Lat) || !onGrid(mk.Lon) {
+					if onGrid := func(x float64) bool {
+						return math.Abs(x/observation.PublicGridDeg-math.Round(x/observation.PublicGridDeg)) < 1e-6
+					}; !onGrid(mk.Lat) || !onGrid(mk.Lon) {
 						t.Fatalf("public marker at exact position %v,%v", mk.Lat, mk.Lon)
 					}
 				} else if mk.Summary != "patrol saw it" {
