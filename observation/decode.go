@@ -46,7 +46,9 @@ func DecodeBatch(data []byte) ([]Observation, error) {
 
 // DecodeUnsigned is DecodeBatch for drafts that are about to be signed (the
 // files `pactwatch submit` reads): "reporter" and "signature" may be
-// missing, because Sign sets them. Everything else is as strict as Decode.
+// missing, because Sign sets them, and so may "signed_at", which the signer
+// sets to its clock before signing (Sign does not: it has no clock).
+// Everything else is as strict as Decode.
 func DecodeUnsigned(data []byte) ([]Observation, error) {
 	return decodeMany(data, true)
 }
@@ -161,7 +163,7 @@ func checkCanonical(data []byte, o Observation, prefix string, draft bool) error
 		return pactwatch.Internal(err)
 	}
 	if draft {
-		for _, k := range []string{"reporter", "signature"} {
+		for _, k := range []string{"reporter", "signature", "signed_at"} {
 			if _, ok := a[k]; !ok {
 				delete(b, k)
 			}

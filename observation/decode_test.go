@@ -160,6 +160,11 @@ func TestDecodeUnsigned(t *testing.T) {
 	if err != nil || len(obs) != 1 {
 		t.Fatalf("DecodeUnsigned: %v", err)
 	}
+	noTime := strings.Replace(draft, `"signed_at":"2026-11-20T06:17:42Z",`, "", 1)
+	unsignedAt, err := DecodeUnsigned([]byte(noTime))
+	if err != nil || !unsignedAt[0].SignedAt.IsZero() {
+		t.Fatalf("DecodeUnsigned without signed_at: %v", err)
+	}
 	_, priv, _ := ed25519.GenerateKey(nil)
 	if err := Sign(&obs[0], priv); err != nil {
 		t.Fatal(err)
