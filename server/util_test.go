@@ -1,0 +1,8 @@
+package server
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+)
+
+func b64(pub ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(pub) }
