@@ -218,11 +218,11 @@ func TestLexiconComplete(t *testing.T) {
 }
 
 // TestGolden runs the analyser on whole texts and compares the JSON with
-// testdata/*.golden.json (go test ./assess -update rewrites them).
+// testdata/texts/*.golden.json (go test ./assess -update rewrites them).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
+	files, _ := filepath.Glob("testdata/texts/*.txt")
 	if len(files) == 0 {
-		t.Fatal("no testdata/*.txt")
+		t.Fatal("no testdata/texts/*.txt")
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
