@@ -117,6 +117,9 @@ func (im *importer) feature(raw jsontext.Value, row int) (observation.Observatio
 	if p.Count != nil {
 		o.Count = *p.Count
 	}
+	if p.SourceID == "" {
+		o.Provenance.SourceID = featureID(f.ID)
+	}
 	if o.SourceType == "" {
 		o.SourceType = im.opt.SourceType
 	}
@@ -143,4 +146,20 @@ func (im *importer) feature(raw jsontext.Value, row int) (observation.Observatio
 		o.ID = id(im.rowName(row))
 	}
 	return o, nil
+}
+
+// featureID returns a feature's own "id" (a string or a number, RFC 7946
+// §3.2) as text, the source id of an observation whose properties name
+// none.
+func featureID(v jsontext.Value) string {
+	switch v.Kind() {
+	case '"':
+		var s string
+		if jsonv2.Unmarshal(v, &s) == nil {
+			return s
+		}
+	case '0':
+		return string(v)
+	}
+	return ""
 }

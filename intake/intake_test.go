@@ -297,3 +297,16 @@ func fuzzImport(f *testing.F, format string, seeds ...string) {
 func FuzzCSV(f *testing.F)     { fuzzImport(f, "csv", "testdata/observations.csv") }
 func FuzzGeoJSON(f *testing.F) { fuzzImport(f, "geojson", "testdata/observations.geojson") }
 func FuzzACLED(f *testing.F)   { fuzzImport(f, "acled", "testdata/acled.csv") }
+
+func TestGeoJSONFeatureIDIsSourceID(t *testing.T) {
+	obs, _ := importFile(t, "geojson", "testdata/observations.geojson")
+	if len(obs) != 3 || obs[0].Provenance.SourceID != "osint-2211" || obs[2].Provenance.SourceID != "qgis-17" || obs[1].Provenance.SourceID != "" {
+		t.Fatalf("source ids: %+v %+v %+v", obs[0].Provenance, obs[1].Provenance, obs[2].Provenance)
+	}
+	in := `{"type":"FeatureCollection","features":[{"type":"Feature","id":42,"geometry":{"type":"Point","coordinates":[37.8,48.0]},` +
+		`"properties":{"observed_at":"2026-11-20T06:15:00Z","category":"explosion"}}]}`
+	obs, _, err := Import("geojson", strings.NewReader(in), testOptions())
+	if err != nil || len(obs) != 1 || obs[0].Provenance.SourceID != "42" {
+		t.Fatalf("numeric id: %v %+v", err, obs)
+	}
+}
