@@ -77,7 +77,7 @@ func writeAssessTable(w io.Writer, res assess.Result) {
 		var words []string
 		for _, s := range c.Spans {
 			if s.Decisive {
-				words = append(words, fmt.Sprintf("%q", oneLine(s.Text)))
+				words = append(words, fmt.Sprintf("%q", shorten(oneLine(s.Text), 6)))
 			}
 		}
 		if len(words) == 0 {
@@ -89,6 +89,16 @@ func writeAssessTable(w io.Writer, res assess.Result) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// shorten keeps the first and last words of a long span: "attack against
+// one … against them all".
+func shorten(s string, words int) string {
+	f := strings.Fields(s)
+	if len(f) <= words {
+		return s
+	}
+	return strings.Join(f[:words/2], " ") + " … " + strings.Join(f[len(f)-words/2:], " ")
+}
 
 func excerpt(s string, n int) string {
 	s = oneLine(s)
