@@ -1,0 +1,130 @@
+package ledgerbench_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/ledger/ledgerbench"
+	"github.com/pactwatch/pactwatch/ledger/ledgertest"
+)
+
+// TestSyntheticTreeIsRFC6962 checks the synthetic tree against the same
+// leaves stored by ledgertest (through tlog.StoredHashes).
+func TestSyntheticTreeIsRFC6962(t *testing.T) {
+	ctx := context.Background()
+	const n = 1000
+	syn := ledgerbench.NewSyntheticTree(n)
+	m := ledgertest.New()
+	for i := range n {
+		m.Append([]byte{0, 0, 0, 0, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}[:8])
+	}
+	for _, size := range []int64{1, 2, 255, 256, 257, 1000} {
+		a, err := ledger.TreeHash(ctx, syn, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := ledger.TreeHash(ctx, m, size)
+		if a != b {
+			t.Errorf("root of %d differs", size)
+		}
+	}
+}
+
+// TestRunPrintsFigures runs a small measurement end to end. It asserts
+// what was measured, never how fast.
+func TestRunPrintsFigures(t *testing.T) {
+	var out bytes.Buffer
+	err := ledgerbench.Run(context.Background(), ledgerbench.Config{Entries: 5000, Proofs: 50, Rate: 2000, Interval: 20 * time.Millisecond, Duration: 300 * time.Millisecond}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"inclusion proof at 5000 entries", "consistency proof at 5000 entries", "all verified", "covered by a cosigned checkpoint"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	res, err := ledgerbench.Measure(context.Background(), ledgerbench.Config{Entries: 300, Proofs: 10, Duration: -1})
+	if err != nil || res.Inclusion.N != 10 || res.Consistency.N != 10 || res.Entries != 300 {
+		t.Errorf("Measure: %+v, %v", res, err)
+	}
+}
+
+var benchTree = map[int64]*ledgerbench.SyntheticTree{}
+
+func tree(b *testing.B, n int64) *ledgerbench.SyntheticTree {
+	if t, ok := benchTree[n]; ok {
+		return t
+	}
+	b.StopTimer()
+	t := ledgerbench.NewSyntheticTree(n)
+	benchTree[n] = t
+	b.StartTimer()
+	return t
+}
+
+// BenchmarkInclusionProof1M times one inclusion proof in a 1M-entry tree
+// held in memory (`pactwatch bench ledger` does 10M).
+func BenchmarkInclusionProof1M(b *testing.B) {
+	ctx := context.Background()
+	src := tree(b, 1<<20)
+	i := int64(0)
+	for b.Loop() {
+		i = (i*7919 + 1) % (1 << 20)
+		if _, err := ledger.InclusionProof(ctx, src, i, 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkConsistencyProof1M(b *testing.B) {
+	ctx := context.Background()
+	src := tree(b, 1<<20)
+	old := int64(1)
+	for b.Loop() {
+		old = (old*7919+1)%(1<<20-1) + 1
+		if _, err := ledger.ConsistencyProof(ctx, src, old, 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAuditPerEntry(b *testing.B) {
+	ctx := context.Background()
+	m := ledgertest.New()
+	const n = 4096
+	for i := range n {
+		m.Append(ledger.NewEntry(ledger.TypeObservation, "r", time.Unix(int64(i), 0), []byte("x"), []byte("s"), nil, nil).Marshal())
+	}
+	root, _ := ledger.TreeHash(ctx, m, n)
+	cp := ledger.Checkpoint{Origin: "o", Size: n, Hash: root}
+	for b.Loop() {
+		if _, err := ledger.Audit(ctx, m, cp, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/entry")
+}
+
+// TestGoals runs the full measurement (10M entries, ~1 GB of RAM, a few
+// seconds of CPU) only when PACTWATCH_LEDGERBENCH=full, printing the
+// figures; `pactwatch bench ledger` prints the same.
+func TestGoals(t *testing.T) {
+	if os.Getenv("PACTWATCH_LEDGERBENCH") != "full" {
+		t.Skip("set PACTWATCH_LEDGERBENCH=full to measure at 10M entries")
+	}
+	if err := ledgerbench.Run(context.Background(), ledgerbench.Config{}, testWriter{t}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
