@@ -278,10 +278,12 @@ func TestHostileInput(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"huge", append([]byte("title: x\nnotes: "), bytes.Repeat([]byte("a"), MaxFileSize)...), "h.yaml: file is larger than the 4 MiB limit"},
+		{"huge", append([]byte("title: x\nnotes: "), bytes.Repeat([]byte("a"), MaxAgreementSize)...), "h.yaml: file is larger than the 1 MiB limit"},
+		{"many values", []byte("notes: [" + strings.Repeat("1,", 300_000) + "1]"), "h.yaml: refused: the document has more than 250000 values"},
 		{"deep", []byte("title: " + deep), "h.yaml:1:"},
 		{"empty", nil, "h.yaml: empty file: an agreement is a YAML mapping"},
 		{"comment only", []byte("# nothing\n"), "h.yaml: empty file: an agreement is a YAML mapping"},
+		{"two documents", []byte("title: a\n---\ntitle: b\n"), "h.yaml:2:1: more than one YAML document: an agreement is one document"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("h.yaml", tt.data, nil)
@@ -365,7 +367,7 @@ var brokenTests = []struct {
 	want []string // each problem, without the testdata/broken/ prefix
 }{
 	{"alias-bomb.yaml", []string{
-		`alias-bomb.yaml:2:36: refused: the document has more than 500000 values after expanding aliases`,
+		`alias-bomb.yaml:2:29: refused: the document has more than 100000 values repeated through aliases`,
 	}},
 	{"bad-dates.yaml", []string{
 		`bad-dates.yaml:3:13: supersedes: must be the superseded version's hash: 64 lowercase hex digits`,
@@ -560,6 +562,27 @@ func TestSchemaMatchesGo(t *testing.T) {
 	} {
 		if got := s.Defs[tt.def].Properties[tt.prop].Enum; !slices.Equal(got, tt.want) {
 			t.Errorf("$defs.%s.%s: schema %v, Go %v", tt.def, tt.prop, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkLoadExample(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(example); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// How long a billion-laughs file takes to be refused.
+func BenchmarkRefuseAliasBomb(b *testing.B) {
+	data, err := os.ReadFile("testdata/broken/alias-bomb.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Parse("bomb.yaml", data, nil); err == nil {
+			b.Fatal("accepted")
 		}
 	}
 }

@@ -24,9 +24,11 @@ import (
 // Limits that make hostile files fail fast instead of exhausting memory:
 // a real agreement is tens of kilobytes plus zone files of a few megabytes.
 const (
-	MaxFileSize = 4 << 20 // bytes, for the agreement and each zone file
-	maxNodes    = 500_000 // YAML nodes after expanding aliases
-	maxDepth    = 64      // nesting of mappings and sequences
+	MaxAgreementSize = 1 << 20 // bytes of YAML; large geometry belongs in zone files
+	MaxZoneFileSize  = 4 << 20 // bytes of GeoJSON per zone file
+	maxNodes         = 250_000 // YAML values, counting those aliases repeat
+	maxAliasValues   = 100_000 // values reached through aliases (a billion laughs)
+	maxDepth         = 64      // nesting of mappings and sequences
 )
 
 // Load reads, validates and hashes the agreement at path. Zone files are
@@ -60,6 +62,8 @@ func ParseFS(fsys fs.FS, name string) (*Agreement, error) {
 	return Parse(name, data, func(p string) ([]byte, error) { return readCapped(fsys, filepath.ToSlash(filepath.Join(dir, p))) })
 }
 
+// readCapped reads a file of at most MaxZoneFileSize bytes (Parse applies
+// the agreement's own, smaller limit).
 func readCapped(fsys fs.FS, name string) ([]byte, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -67,12 +71,12 @@ func readCapped(fsys fs.FS, name string) ([]byte, error) {
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1))
+	n, err := buf.ReadFrom(io.LimitReader(f, MaxZoneFileSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if n > MaxFileSize {
-		return nil, fmt.Errorf("larger than the %d MiB limit", MaxFileSize>>20)
+	if n > MaxZoneFileSize {
+		return nil, fmt.Errorf("larger than the %d MiB limit", MaxZoneFileSize>>20)
 	}
 	return buf.Bytes(), nil
 }
@@ -103,6 +107,7 @@ type parser struct {
 	pos      map[string]pos
 	keyPos   map[string]pos
 	nodes    int
+	aliased  int // values reached through aliases
 	tooBig   bool
 	files    map[string]any // zone files read, by path, for the canonical form
 }
@@ -142,8 +147,8 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // parse runs every stage, collecting problems; later stages run only when
 // the earlier ones produced something to check.
 func (p *parser) parse(data []byte) *Agreement {
-	if len(data) > MaxFileSize {
-		p.addf("", "file is larger than the %d MiB limit", MaxFileSize>>20)
+	if len(data) > MaxAgreementSize {
+		p.addf("", "file is larger than the %d MiB limit (put large geometry in zone files)", MaxAgreementSize>>20)
 		return nil
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
@@ -162,8 +167,27 @@ func (p *parser) parse(data []byte) *Agreement {
 		p.addf("", "not UTF-8 text (invalid byte at offset %d)", i)
 		return nil
 	}
+	// Every YAML value follows one of these characters, so their count
+	// bounds the values before the (slower) YAML parser sees the file.
+	if n := structural(data); n > maxNodes {
+		p.addf("", "refused: the document has more than %d values (put large geometry in zone files)", maxNodes)
+		return nil
+	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if err == nil {
+		// A second document would be silently ignored; refuse it instead.
+		var next yaml.Node
+		if dec.Decode(&next) == nil {
+			p.problems = append(p.problems, Problem{File: p.file, Line: next.Line, Col: next.Column, Message: "more than one YAML document: an agreement is one document"})
+			return nil
+		}
+	}
+	if err != nil {
 		msg := err.Error()
 		line := 0
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -178,7 +202,7 @@ func (p *parser) parse(data []byte) *Agreement {
 		return nil
 	}
 	p.pos[""] = pos{doc.Content[0].Line, doc.Content[0].Column}
-	inst := p.convert(doc.Content[0], "", 0)
+	inst := p.convert(doc.Content[0], "", 0, false)
 	if p.tooBig {
 		return nil
 	}
@@ -203,33 +227,48 @@ func (p *parser) parse(data []byte) *Agreement {
 
 // convert turns a YAML node into the JSON value it stands for (maps,
 // slices, strings, json.Number, bool, nil), recording each value's position
-// by path. Aliases are expanded, but the total number of nodes is capped so
-// an alias bomb (a billion laughs) stops early.
-func (p *parser) convert(n *yaml.Node, path string, depth int) any {
+// by path. Aliases are expanded, but values reached through an alias keep
+// no position of their own (problems there point at the alias) and are
+// capped, so an alias bomb (a billion laughs) stops early and cheaply.
+func (p *parser) convert(n *yaml.Node, path string, depth int, aliased bool) any {
 	if p.tooBig {
 		return nil
 	}
 	p.nodes++
-	if p.nodes > maxNodes || depth > maxDepth {
+	if aliased {
+		p.aliased++
+	}
+	if p.nodes > maxNodes || p.aliased > maxAliasValues || depth > maxDepth {
 		p.tooBig = true
-		what := fmt.Sprintf("more than %d values after expanding aliases", maxNodes)
-		if depth > maxDepth {
-			what = fmt.Sprintf("nested more than %d levels deep", maxDepth)
+		what := fmt.Sprintf("more than %d values", maxNodes)
+		switch {
+		case depth > maxDepth:
+			what = fmt.Sprintf("values nested more than %d levels deep", maxDepth)
+		case p.aliased > maxAliasValues:
+			what = fmt.Sprintf("more than %d values repeated through aliases", maxAliasValues)
 		}
 		p.problems = append(p.problems, Problem{File: p.file, Line: n.Line, Col: n.Column, Message: "refused: the document has " + what})
 		return nil
 	}
-	if _, seen := p.pos[path]; !seen {
-		p.pos[path] = pos{n.Line, n.Column}
+	if !aliased {
+		if _, seen := p.pos[path]; !seen {
+			p.pos[path] = pos{n.Line, n.Column}
+		}
+	}
+	child := func(suffix func() string) string {
+		if aliased {
+			return path // no positions inside an alias: problems point at it
+		}
+		return suffix()
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil
 		}
-		return p.convert(n.Content[0], path, depth)
+		return p.convert(n.Content[0], path, depth, aliased)
 	case yaml.AliasNode:
-		return p.convert(n.Alias, path, depth+1)
+		return p.convert(n.Alias, path, depth+1, true)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -238,20 +277,22 @@ func (p *parser) convert(n *yaml.Node, path string, depth int) any {
 				p.problems = append(p.problems, Problem{File: p.file, Line: k.Line, Col: k.Column, Path: path, Message: "a field name must be a plain string"})
 				continue
 			}
-			child := joinKey(path, k.Value)
+			cp := child(func() string { return joinKey(path, k.Value) })
 			if _, dup := m[k.Value]; dup {
-				first := p.keyPos[child]
-				p.problems = append(p.problems, Problem{File: p.file, Line: k.Line, Col: k.Column, Path: child, Message: fmt.Sprintf("duplicate field %q (first at line %d)", k.Value, first.line)})
+				first := p.keyPos[cp]
+				p.problems = append(p.problems, Problem{File: p.file, Line: k.Line, Col: k.Column, Path: cp, Message: fmt.Sprintf("duplicate field %q (first at line %d)", k.Value, first.line)})
 				continue
 			}
-			p.keyPos[child] = pos{k.Line, k.Column}
-			m[k.Value] = p.convert(v, child, depth+1)
+			if !aliased {
+				p.keyPos[cp] = pos{k.Line, k.Column}
+			}
+			m[k.Value] = p.convert(v, cp, depth+1, aliased)
 		}
 		return m
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for i, c := range n.Content {
-			s = append(s, p.convert(c, fmt.Sprintf("%s[%d]", path, i), depth+1))
+			s = append(s, p.convert(c, child(func() string { return path + "[" + strconv.Itoa(i) + "]" }), depth+1, aliased))
 		}
 		return s
 	}
@@ -286,6 +327,18 @@ func (p *parser) scalar(n *yaml.Node, path string) any {
 	}
 	// Strings, and also timestamps (dates stay as written: 2026-03-01).
 	return n.Value
+}
+
+// structural counts the characters that can introduce a YAML value.
+func structural(data []byte) int {
+	n := 1
+	for _, b := range data {
+		switch b {
+		case ',', '[', '{', '-', ':', '\n', '?', '*':
+			n++
+		}
+	}
+	return n
 }
 
 // joinKey appends a mapping key to a path.
