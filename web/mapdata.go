@@ -232,5 +232,5 @@ func (h *Handler) mapZones(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(data)
+	writeCompressed(w, r, data)
 }
