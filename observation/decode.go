@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"sort"
 	"strconv"
@@ -57,46 +58,64 @@ func decodeMany(data []byte, draft bool) ([]Observation, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, pactwatch.Errorf(pactwatch.EINVALID, "empty: want an observation object or {\"observations\":[…]}")
 	}
-	var top map[string]jsontext.Value
-	if err := jsonv2.Unmarshal(data, &top); err != nil {
-		return nil, JSONError(err, "")
+	// A batch is an object whose first member is "observations". Anything
+	// else is decoded as one observation, which reports what is wrong with
+	// it (an "observations" member elsewhere is an unknown field there).
+	// Streaming the batch parses each item once.
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' || dec.PeekKind() != '"' {
+		return decodeSingle(data, draft)
 	}
-	raw, isBatch := top["observations"]
-	if !isBatch {
-		o, err := decodeOne(data, "", draft)
-		if err != nil {
-			return nil, err
+	if name, err := dec.ReadToken(); err != nil || name.String() != "observations" {
+		return decodeSingle(data, draft)
+	}
+	if k := dec.PeekKind(); k != '[' {
+		if k == 0 {
+			_, err := dec.ReadValue()
+			return nil, JSONError(err, "")
 		}
-		return []Observation{o}, nil
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "observations", "want an array, got %s", gotKind(k))
 	}
-	for k := range top {
-		if k != "observations" {
-			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, k, "unknown field: a batch is {\"observations\":[…]} and nothing else")
-		}
-	}
-	var items []jsontext.Value
-	if err := jsonv2.Unmarshal(raw, &items); err != nil {
-		return nil, JSONError(err, "observations")
-	}
-	if len(items) == 0 {
-		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "observations", "empty batch")
-	}
-	obs := make([]Observation, len(items))
+	dec.ReadToken()
+	var obs []Observation
 	var errs []error
-	for i, item := range items {
-		o, err := decodeOne(item, "observations["+strconv.Itoa(i)+"]", draft)
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		v, err := dec.ReadValue()
 		if err != nil {
-			if len(errs) < MaxErrors {
-				errs = append(errs, err)
-			}
-			continue
+			return nil, JSONError(err, "")
 		}
-		obs[i] = o
+		// Clone: v is only valid until the next read, and errors may keep it.
+		o, err := decodeOne(bytes.Clone(v), "observations["+strconv.Itoa(i)+"]", draft)
+		if err != nil && len(errs) < MaxErrors {
+			errs = append(errs, err)
+		}
+		obs = append(obs, o)
+	}
+	dec.ReadToken() // ']'
+	switch tok, err := dec.ReadToken(); {
+	case err != nil:
+		return nil, JSONError(err, "")
+	case tok.Kind() == '"':
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, tok.String(), "unknown field: a batch is {\"observations\":[…]} and nothing else")
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, pactwatch.Errorf(pactwatch.EINVALID, "malformed JSON: data after the batch object")
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if len(obs) == 0 {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "observations", "empty batch")
+	}
 	return obs, nil
+}
+
+func decodeSingle(data []byte, draft bool) ([]Observation, error) {
+	o, err := decodeOne(data, "", draft)
+	if err != nil {
+		return nil, err
+	}
+	return []Observation{o}, nil
 }
 
 // FieldErrors flattens an error returned by this package (possibly a join of

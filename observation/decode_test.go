@@ -133,6 +133,11 @@ func TestDecodeBatch(t *testing.T) {
 		{`{"observations":{}}`, "observations", "want an array"},
 		{`{"observations":[` + minimal + `],"extra":1}`, "extra", "unknown field"},
 		{`{"observations":[1]}`, "observations[0]", "want an object"},
+		{`{"observations":[` + minimal + `]} {}`, "", "after the batch"},
+		{`{"observations":[` + minimal + `,]}`, "observations", "malformed JSON"},
+		{`{"observations":[` + minimal + `],"observations":[]}`, "observations", "duplicate"},
+		{`{"x":1,"observations":[` + minimal + `]}`, "x", "unknown field"},
+		{`{"observations":`, "observations", "unexpected EOF"},
 		{`[` + minimal + `]`, "", "want an object"},
 	} {
 		_, err := DecodeBatch([]byte(tt.in))

@@ -309,3 +309,23 @@ func BenchmarkCanonicalRecordAndPublic(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeBatch64 decodes a batch of 64 canonical observations.
+func BenchmarkDecodeBatch64(b *testing.B) {
+	o, err := Decode([]byte(loadVectors(b)[1].Observation))
+	if err != nil {
+		b.Fatal(err)
+	}
+	one, _ := Marshal(o)
+	data := append([]byte(`{"observations":[`), one...)
+	for range 63 {
+		data = append(append(data, ','), one...)
+	}
+	data = append(data, "]}"...)
+	for b.Loop() {
+		obs, err := DecodeBatch(data)
+		if err != nil || len(obs) != 64 {
+			b.Fatal(err)
+		}
+	}
+}
