@@ -118,6 +118,12 @@ func (im *importer) acledRow(row map[string]string, line int) {
 			return
 		}
 	}
+	for _, c := range []string{"latitude", "longitude"} {
+		if row[c] == "" {
+			im.reject(line, "%s: required", c)
+			return
+		}
+	}
 	p := &fieldParser{row: row}
 	lat, lon := p.float("latitude", 0), p.float("longitude", 0)
 	uncertainty := acledUncertaintyM["1"]

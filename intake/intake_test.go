@@ -310,3 +310,19 @@ func TestGeoJSONFeatureIDIsSourceID(t *testing.T) {
 		t.Fatalf("numeric id: %v %+v", err, obs)
 	}
 }
+
+func TestACLEDEmptyCells(t *testing.T) {
+	head := "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude\n"
+	for _, tt := range []struct{ row, want string }{
+		{"UKR1,2026-11-18,Battles,Armed clash,,37.8\n", "latitude: required"},
+		{"UKR1,2026-11-18,Battles,Armed clash,48.1,\n", "longitude: required"},
+		{",2026-11-18,Battles,Armed clash,48.1,37.8\n", "event_id_cnty: required"},
+		{"UKR1,,Battles,Armed clash,48.1,37.8\n", "event_date"},
+		{"UKR1,2026-11-18,Battles,Armed clash,48.1,east\n", "longitude: not a number"},
+	} {
+		obs, rejects, err := Import("acled", strings.NewReader(head+tt.row), testOptions())
+		if err != nil || len(obs) != 0 || len(rejects) != 1 || rejects[0].Row != 2 || !strings.Contains(rejects[0].Reason, tt.want) {
+			t.Errorf("%q: %v %v %+v, want row 2 …%s…", tt.row, err, obs, rejects, tt.want)
+		}
+	}
+}
