@@ -80,6 +80,11 @@ func Audit(ctx context.Context, src Source, cp Checkpoint, prev *Checkpoint, rec
 		to := min(from+auditChunk, cp.Size)
 		entries, err := src.Entries(ctx, from, to)
 		if err != nil {
+			// A store may refuse a range with a hole in it: find the
+			// first entry it cannot return.
+			if i, ok := firstMissing(ctx, src, from, to); ok {
+				return rep, auditFailure(i, 0, "missing: the log cannot return it")
+			}
 			return rep, wrap(err)
 		}
 		// A deleted row shifts the entries after it: check those we got
@@ -165,6 +170,17 @@ func compareStored(ctx context.Context, src Source, from int64, want []Hash) err
 		}
 	}
 	return nil
+}
+
+// firstMissing reads entries one by one to find the first of [from, to)
+// src cannot return.
+func firstMissing(ctx context.Context, src Source, from, to int64) (int64, bool) {
+	for i := from; i < to; i++ {
+		if e, err := src.Entries(ctx, i, i+1); err != nil || len(e) != 1 {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // rootOf folds the stack of complete subtree roots into the tree hash,
