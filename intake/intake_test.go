@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,6 +324,30 @@ func TestACLEDEmptyCells(t *testing.T) {
 		obs, rejects, err := Import("acled", strings.NewReader(head+tt.row), testOptions())
 		if err != nil || len(obs) != 0 || len(rejects) != 1 || rejects[0].Row != 2 || !strings.Contains(rejects[0].Reason, tt.want) {
 			t.Errorf("%q: %v %v %+v, want row 2 …%s…", tt.row, err, obs, rejects, tt.want)
+		}
+	}
+}
+
+// BenchmarkImportACLED imports 10,000 ACLED rows; b.SetBytes makes the
+// figure a throughput.
+func BenchmarkImportACLED(b *testing.B) {
+	sample, err := os.ReadFile("testdata/acled.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(sample)), "\n")
+	row := lines[2] // a drone strike with civilian casualties: two observations
+	var buf bytes.Buffer
+	buf.WriteString(lines[0] + "\n")
+	for i := range 10_000 {
+		buf.WriteString(strings.Replace(row, "UKR201342", "UKR9"+strconv.Itoa(i), 1) + "\n")
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		obs, rejects, err := Import("acled", bytes.NewReader(data), testOptions())
+		if err != nil || len(rejects) != 0 || len(obs) != 20_000 {
+			b.Fatalf("%v, %d rejects, %d observations", err, len(rejects), len(obs))
 		}
 	}
 }
