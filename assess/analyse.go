@@ -1,6 +1,10 @@
 package assess
 
-import "slices"
+import (
+	"slices"
+	"strings"
+	"unicode"
+)
 
 // hit is one cue found in a clause: token range [first, last].
 type hit struct {
@@ -124,7 +128,9 @@ func (a *analysis) governorOf(i int) (nearest, scope int) {
 			nearest = j
 		}
 		if isScoping(g.cue.kind) {
-			scope = j
+			if !(g.cue.kind == kConsult && h.cue.kind != kRestrain && a.conjunctionBetween(g.last, h.first)) {
+				scope = j
+			}
 			break
 		}
 		if g.cue.kind == kMandatory || g.cue.kind == kFuture {
@@ -134,6 +140,23 @@ func (a *analysis) governorOf(i int) (nearest, scope int) {
 		}
 	}
 	return nearest, scope
+}
+
+// conjunctions that can open a second promise. In "проведут консультации и
+// окажут помощь" Russian and Ukrainian put the second promise in a verb of
+// its own, with no "will" to end the scope of "consult"; a conjunction close
+// before the act does.
+var conjunctions = map[string]bool{"and": true, "и": true, "і": true, "й": true, "та": true}
+
+// conjunctionBetween reports a conjunction after token from and at most
+// five tokens before token to.
+func (a *analysis) conjunctionBetween(from, to int) bool {
+	for k := max(from+1, to-5); k < to; k++ {
+		if conjunctions[a.toks[k].norm] {
+			return true
+		}
+	}
+	return false
 }
 
 // negated reports whether a negation or a restraint verb stands within
@@ -227,7 +250,7 @@ func assessClause(text, lang, instr string) Clause {
 		nearest, scope := a.governorOf(i)
 		whether := false
 		for _, w := range a.of(kWhether) {
-			if a.hits[w].sent == a.hits[i].sent {
+			if a.hits[w].sent == a.hits[i].sent && a.whetherApplies(w, i) {
 				whether = true
 			}
 		}
@@ -302,6 +325,9 @@ func assessClause(text, lang, instr string) Clause {
 	case a.has(kDefinition):
 		label = NoCommitment
 		a.mark(a.of(kDefinition)...)
+		d.Undertaking = "none"
+	case isRecital(text, a.toks):
+		label = NoCommitment
 		d.Undertaking = "none"
 	case len(commonDanger) > 0 && a.actState[commonDanger[0]] == actDirect:
 		label = ConditionalGuarantee
@@ -407,6 +433,26 @@ func (a *analysis) hasOutsideTrigger(k kind) bool {
 	return a.has(k)
 }
 
+// recitalWords open a preambular recital.
+var recitalWords = map[string]bool{
+	"welcoming": true, "noting": true, "recalling": true, "recognizing": true, "recognising": true, "considering": true,
+	"desiring": true, "convinced": true, "reaffirming": true, "affirming": true, "mindful": true, "bearing": true, "taking": true,
+	"вітаючи": true, "відзначаючи": true, "посилаючись": true, "визнаючи": true, "враховуючи": true, "беручи": true, "приймаючи": true, "підтверджуючи": true,
+	"приветствуя": true, "отмечая": true, "ссылаясь": true, "признавая": true, "учитывая": true, "принимая": true, "подтверждая": true, "будучи": true,
+}
+
+// isRecital reports a preambular paragraph: it opens with a participle
+// ("Welcoming", "Taking into account", "Беручи до уваги") and ends with a
+// comma or semicolon, as recitals do; an operative clause that opens the
+// same way ends with a full stop.
+func isRecital(text string, toks []token) bool {
+	t := strings.TrimRightFunc(text, unicode.IsSpace)
+	if len(toks) == 0 || !recitalWords[toks[0].norm] {
+		return false
+	}
+	return strings.HasSuffix(t, ",") || strings.HasSuffix(t, ";")
+}
+
 // triggered reports whether the act at hit i is set off by a trigger: a
 // complete trigger phrase anywhere in the clause ("an attack against one …
 // against them all" defines the casus foederis for the whole article), or a
@@ -418,6 +464,20 @@ func (a *analysis) triggered(i int) bool {
 		}
 	}
 	return false
+}
+
+// whetherApplies reports whether the "freedom over whether" cue at hit w
+// bears on the act at hit i. A cue within five words before an act binds to that act
+// alone ("aid and assistance, and if necessary with the use of armed force"
+// leaves the aid unconditional); otherwise it bears on its whole sentence.
+func (a *analysis) whetherApplies(w, i int) bool {
+	for _, j := range append(a.of(kAct), a.of(kCommonDanger)...) {
+		h := a.hits[j]
+		if h.sent == a.hits[w].sent && h.first > a.hits[w].last && h.first-a.hits[w].last <= 5 {
+			return j == i
+		}
+	}
+	return true
 }
 
 // bodyBefore reports whether a third-party body is named before hit i in its
