@@ -95,7 +95,7 @@ func (s *Server) handlePostEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	// The evidence record is not public (a file can identify its
 	// uploader); its entry carries no public digest.
-	existed, err := s.store.PutEvidence(r.Context(), ev, newLeaf(ledger.TypeEvidence, "evidence:"+sum, now, canonical, nil))
+	existed, err := s.store.PutEvidence(r.Context(), ev, NewLeaf(ledger.TypeEvidence, "evidence:"+sum, now, canonical, nil))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -307,11 +307,13 @@ func observationLeaf(rec observation.Record) (store.Leaf, error) {
 	if err != nil {
 		return store.Leaf{}, err
 	}
-	return newLeaf(ledger.TypeObservation, rec.ID, rec.ReceivedAt, canonical, public), nil
+	return NewLeaf(ledger.TypeObservation, rec.ID, rec.ReceivedAt, canonical, public), nil
 }
 
-// newLeaf makes a leaf with fresh salts; public may be nil.
-func newLeaf(typ, id string, t time.Time, canonical, public []byte) store.Leaf {
+// NewLeaf makes the ledger leaf of a record with fresh random salts:
+// canonical is the record's canonical bytes, public its public projection
+// (nil for records the public never sees).
+func NewLeaf(typ, id string, t time.Time, canonical, public []byte) store.Leaf {
 	var salts [64]byte
 	if _, err := rand.Read(salts[:]); err != nil {
 		panic(err)

@@ -66,7 +66,7 @@ func keyEventLeaf(event string, at time.Time, p store.Principal) (store.Leaf, er
 	if err != nil {
 		return store.Leaf{}, err
 	}
-	return newLeaf(ledger.TypeKey, "principal:"+p.ID+":"+event, at, canonical, public), nil
+	return NewLeaf(ledger.TypeKey, "principal:"+p.ID+":"+event, at, canonical, public), nil
 }
 
 // AddPrincipal stores a principal and the ledger entry of its addition.

@@ -43,7 +43,7 @@ func TestRolesPerEndpoint(t *testing.T) {
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	f := newFixture(t, func(c *Config) {
 		c.Extra = LedgerRoutes()
-		c.Mount = func(mux *http.ServeMux) {}
+		c.Mount = func(*http.ServeMux, func(http.ResponseWriter, *http.Request, error)) {}
 	})
 	var doc struct {
 		Paths map[string]map[string]struct {

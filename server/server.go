@@ -44,7 +44,7 @@ type Config struct {
 	// Mount registers extra handlers (the ledger's read API) on the
 	// server's mux; their routes must be listed in Extra so the role
 	// table and the OpenAPI document know them.
-	Mount func(mux *http.ServeMux)
+	Mount func(mux *http.ServeMux, writeError func(http.ResponseWriter, *http.Request, error))
 	Extra []Route
 
 	// Verifiers is the number of signature-verifying goroutines
@@ -120,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 		// The mounted handlers still pass through the common wrapping
 		// (headers, metrics, roles) via wrapMounted.
 		inner := http.NewServeMux()
-		cfg.Mount(inner)
+		cfg.Mount(inner, s.writeError)
 		for _, rt := range cfg.Extra {
 			rt.handler = inner.ServeHTTP
 			mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))

@@ -34,6 +34,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print pactwatch's version", runVersion},
+		{"serve", "run the HTTP server (--demo: with a simulated mission)", runServe},
 		{"agreement", "check an agreement file or show what it holds", runAgreement},
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},

@@ -1,0 +1,485 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	fnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/client"
+	"github.com/pactwatch/pactwatch/demo"
+	"github.com/pactwatch/pactwatch/examples"
+	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/ledger/logserver"
+	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/server"
+	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/witness"
+)
+
+// serveConfig is everything `serve` (and `bench ingest`, which starts the
+// same server) configures.
+type serveConfig struct {
+	data, db, agreementFile, addr string
+	tlsCert, tlsKey               string
+	logKey                        string
+	witnessQuorum                 int
+	checkpointInterval            time.Duration
+	maxBody, maxEvidence          int64
+	maxBatch                      int
+	rate                          float64
+	logLevel                      string
+	demo, demoLive                bool
+	demoSeed                      int64
+	demoDays                      int
+	quiet                         bool // no access to stdout announcements (bench)
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "[flags]", "Run the pactwatch HTTP server: the observation intake, evidence, principals, the ledger and its checkpoints.\nWith no flags it keeps its data in ./pactwatch-data (SQLite) and runs the embedded example agreement.", stderr)
+	var c serveConfig
+	fs.StringVar(&c.data, "data", "./pactwatch-data", "data folder: SQLite database, evidence files, admin token")
+	fs.StringVar(&c.db, "db", "", "database: a SQLite file path, or postgres://… (default: <data>/pactwatch.db)")
+	fs.StringVar(&c.agreementFile, "agreement", "", "agreement file (default: the embedded illustrative Ukraine example)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&c.logKey, "log-key", "", "the log's signed-note private key file (default: the example's demo-only key with the example agreement, else <data>/log.key)")
+	fs.IntVar(&c.witnessQuorum, "witness-quorum", -1, "witness cosignatures needed to publish a checkpoint (default: the agreement's; 0 with --demo)")
+	fs.DurationVar(&c.checkpointInterval, "checkpoint-interval", time.Second, "least time between signed checkpoints")
+	fs.Int64Var(&c.maxBody, "max-body", server.DefaultMaxBody, "largest observations request body, bytes")
+	fs.IntVar(&c.maxBatch, "max-batch", server.DefaultMaxBatch, "most observations in one request")
+	fs.Int64Var(&c.maxEvidence, "max-evidence", server.DefaultMaxEvidence, "largest evidence file, bytes")
+	fs.Float64Var(&c.rate, "rate", 50, "requests per second per principal (token bucket, burst 2×); 0 lifts the limit")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.demo, "demo", false, "seed a fresh data folder with simulated monitors and a few days of observations first")
+	fs.BoolVar(&c.demoLive, "demo-live", false, "with --demo: keep simulating new observations while serving")
+	fs.Int64Var(&c.demoSeed, "demo-seed", 1, "with --demo: the simulation's random seed")
+	fs.IntVar(&c.demoDays, "demo-days", 3, "with --demo: days of simulated observations")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "tls-cert", "give both --tls-cert and --tls-key, or neither")
+	}
+	if c.demoLive && !c.demo {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "demo-live", "--demo-live needs --demo")
+	}
+	log := newLogger(stderr, c.logLevel)
+	app, err := startServer(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+	if c.demo {
+		if err := app.seedDemo(ctx, c, stdout); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "pactwatch %s serving %s\n", versionString(), app.url)
+	fmt.Fprintf(stdout, "  agreement %q version %d (%s)\n", app.agreement.Title, app.agreement.Version, app.agreement.Hash()[:16])
+	if app.adminToken != "" {
+		fmt.Fprintf(stdout, "  admin token (shown once, also in %s): %s\n", filepath.Join(c.data, "admin.token"), app.adminToken)
+	} else {
+		fmt.Fprintf(stdout, "  admin token: in %s\n", filepath.Join(c.data, "admin.token"))
+	}
+	if c.demo {
+		fmt.Fprintf(stdout, "  demo monitor: key %s, token %s\n  try: pactwatch submit --key %s --server %s --token \"$(cat %s)\" %s\n",
+			filepath.Join(c.data, "demo", "monitor.key"), filepath.Join(c.data, "demo", "monitor.token"),
+			filepath.Join(c.data, "demo", "monitor.key"), app.url, filepath.Join(c.data, "demo", "monitor.token"),
+			filepath.Join(c.data, "demo", "observation.json"))
+	}
+	if c.demoLive {
+		go app.demoLive(ctx, c)
+	}
+	return app.wait(ctx)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// app is a running server: store, API, checkpointer, listener.
+type app struct {
+	log        *slog.Logger
+	store      store.Store
+	api        *server.Server
+	http       *http.Server
+	url        string
+	agreement  *agreement.Agreement
+	adminToken string // set on the first start only
+	admin      string // the admin token, read from its file
+	cp         *ledger.Checkpointer
+	served     chan error
+	stopBg     context.CancelFunc
+	bgDone     chan struct{}
+}
+
+// startServer opens the store, logs the agreement and its keys, makes the
+// admin token on first start, and starts listening and checkpointing.
+func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return nil, err
+	}
+	agr, err := serveAgreement(c.agreementFile)
+	if err != nil {
+		return nil, err
+	}
+	dsn := c.db
+	if dsn == "" {
+		dsn = filepath.Join(c.data, "pactwatch.db")
+	}
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{log: log, store: st, agreement: agr, served: make(chan error, 1), bgDone: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+	now := time.Now()
+	if err := logAgreement(ctx, st, agr, now); err != nil {
+		return nil, err
+	}
+	if err := syncAgreementKeys(ctx, st, agr, now); err != nil {
+		return nil, err
+	}
+	if a.adminToken, a.admin, err = ensureAdmin(ctx, st, c.data, now); err != nil {
+		return nil, err
+	}
+
+	cp, err := newCheckpointer(c, agr, st, log)
+	if err != nil {
+		return nil, err
+	}
+	a.cp = cp
+	api, err := server.New(server.Config{
+		Store: st, DataDir: c.data, Log: log,
+		MaxBody: c.maxBody, MaxBatch: c.maxBatch, MaxEvidence: c.maxEvidence, Rate: c.rate,
+		Extra: server.LedgerRoutes(),
+		Mount: func(mux *http.ServeMux, writeError func(http.ResponseWriter, *http.Request, error)) {
+			ls := logserver.New(st)
+			ls.Error = writeError
+			ls.Register(mux)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.api = api
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		api.Close()
+		return nil, pactwatch.FieldErrorf(pactwatch.EUNAVAILABLE, "addr", "cannot listen on %s: %v", c.addr, err)
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	a.url = scheme + "://" + ln.Addr().String()
+	a.http = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // evidence uploads over slow links
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		var err error
+		if c.tlsCert != "" {
+			err = a.http.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			err = a.http.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		a.served <- err
+	}()
+	bg, stop := context.WithCancel(context.Background())
+	a.stopBg = stop
+	go func() {
+		defer close(a.bgDone)
+		if cp != nil {
+			_ = cp.Run(bg)
+		}
+	}()
+	log.Info("serving", "url", a.url, "db", redactDSN(dsn), "agreement", agr.Hash())
+	ok = true
+	return a, nil
+}
+
+// wait serves until ctx ends (SIGINT/SIGTERM), then shuts down gracefully:
+// requests in flight finish (up to 30 s), then the checkpointer stops.
+func (a *app) wait(ctx context.Context) error {
+	select {
+	case err := <-a.served:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.http.Shutdown(sctx); err != nil {
+		return err
+	}
+	return <-a.served
+}
+
+func (a *app) close() {
+	_ = a.http.Close()
+	a.stopBg()
+	<-a.bgDone
+	a.api.Close()
+	a.store.Close()
+}
+
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 && strings.Contains(dsn, "://") {
+		return dsn[:strings.Index(dsn, "://")+3] + "…" + dsn[i:]
+	}
+	return dsn
+}
+
+func serveAgreement(path string) (*agreement.Agreement, error) {
+	if path == "" {
+		return agreement.Default()
+	}
+	return agreement.Load(path)
+}
+
+// logAgreement appends the agreement version the server runs to the
+// ledger, once per version (its id is its canonical hash).
+func logAgreement(ctx context.Context, st store.Store, agr *agreement.Agreement, now time.Time) error {
+	id := "agreement:" + agr.Hash()
+	if _, err := st.Record(ctx, id); err == nil {
+		return nil
+	} else if pactwatch.ErrorCode(err) != pactwatch.ENOTFOUND {
+		return err
+	}
+	body := agr.CanonicalJSON()
+	// The agreement is public: its public projection is itself.
+	leaf := server.NewLeaf(ledger.TypeAgreement, id, now, body, body)
+	_, err := st.AppendRecords(ctx, []store.GenericRecord{{Type: ledger.TypeAgreement, ID: id, Time: now.UTC(), Body: body, Leaf: leaf}})
+	return err
+}
+
+// syncAgreementKeys makes each of the agreement's keys a principal (id =
+// the key's id). Stored identical principals are left alone, so this runs
+// on every start.
+func syncAgreementKeys(ctx context.Context, st store.Store, agr *agreement.Agreement, now time.Time) error {
+	loc := agr.Location()
+	for i, k := range agr.Keys {
+		raw, err := base64.StdEncoding.DecodeString(k.PublicKey)
+		if err != nil || len(raw) != ed25519.PublicKeySize {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, fmt.Sprintf("keys[%d].public_key", i), "not a base64 ed25519 key")
+		}
+		p := store.Principal{
+			ID: k.ID, Name: k.ID, Role: k.Role, Of: k.Of, PublicKey: raw, KeyID: observation.KeyID(raw),
+			Source: "agreement", CreatedAt: now.UTC(),
+		}
+		if p.ValidFrom, err = k.ValidFrom.In(loc); err != nil {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, fmt.Sprintf("keys[%d].valid_from", i), "%v", err)
+		}
+		p.ValidFrom = p.ValidFrom.UTC()
+		if k.ValidUntil != "" {
+			if p.ValidUntil, err = k.ValidUntil.In(loc); err != nil {
+				return pactwatch.FieldErrorf(pactwatch.EINVALID, fmt.Sprintf("keys[%d].valid_until", i), "%v", err)
+			}
+			p.ValidUntil = p.ValidUntil.UTC()
+		}
+		if existing, err := st.Principal(ctx, p.ID); err == nil && samePrincipal(existing, p) {
+			continue
+		}
+		if err := server.AddPrincipal(ctx, st, p); err != nil {
+			return fmt.Errorf("agreement key %s: %w", k.ID, err)
+		}
+	}
+	return nil
+}
+
+func samePrincipal(a, b store.Principal) bool {
+	return a.Name == b.Name && a.Role == b.Role && a.Of == b.Of && string(a.PublicKey) == string(b.PublicKey) &&
+		a.ValidFrom.Equal(b.ValidFrom) && a.ValidUntil.Equal(b.ValidUntil)
+}
+
+// adminID is the principal the first start creates for the operator.
+const adminID = "admin"
+
+// ensureAdmin creates the operator's admin principal on the first start
+// and writes its token to <data>/admin.token (0600). It returns the new
+// token (first start only) and the token from the file.
+func ensureAdmin(ctx context.Context, st store.Store, data string, now time.Time) (fresh, token string, err error) {
+	path := filepath.Join(data, "admin.token")
+	_, err = st.Principal(ctx, adminID)
+	switch {
+	case err == nil:
+		b, rerr := os.ReadFile(path)
+		if rerr != nil {
+			// The operator removed the file: the token is gone with it
+			// (only its hash is stored). Add another admin with the API
+			// from a token you hold, or start with a fresh data folder.
+			return "", "", nil
+		}
+		return "", strings.TrimSpace(string(b)), nil
+	case pactwatch.ErrorCode(err) != pactwatch.ENOTFOUND:
+		return "", "", err
+	}
+	token, hash := server.NewToken()
+	p := store.Principal{ID: adminID, Name: "operator (first start)", Role: "admin", TokenHash: hash, ValidFrom: now.UTC(), Source: "serve", CreatedAt: now.UTC()}
+	// The token file is written first: a crash between the two leaves a
+	// file whose token does not work yet, and the next start writes a new one.
+	if err := writeSecret(path, token); err != nil {
+		return "", "", err
+	}
+	if err := server.AddPrincipal(ctx, st, p); err != nil {
+		return "", "", err
+	}
+	return token, token, nil
+}
+
+// writeSecret writes a one-line secret atomically with mode 0600.
+func writeSecret(path, secret string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(secret + "\n"); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// newCheckpointer sets up checkpoint signing with the log key: the
+// example's demo-only key when running the embedded example, --log-key or
+// <data>/log.key otherwise. Without a key the server runs but publishes no
+// checkpoints (logged).
+func newCheckpointer(c serveConfig, agr *agreement.Agreement, st store.Store, log *slog.Logger) (*ledger.Checkpointer, error) {
+	var skey []byte
+	var err error
+	switch {
+	case c.logKey != "":
+		skey, err = os.ReadFile(c.logKey)
+	case c.agreementFile == "":
+		skey, err = fs.ReadFile(examples.Ukraine, "keys/log.key")
+	default:
+		skey, err = os.ReadFile(filepath.Join(c.data, "log.key"))
+		if errors.Is(err, fs.ErrNotExist) {
+			log.Warn("no log key: checkpoints will not be published; give --log-key or put it in <data>/log.key")
+			return nil, nil
+		}
+	}
+	if err != nil {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "log-key", "reading the log key: %v", err)
+	}
+	signer, verifier, err := ledger.LoadLogKey(string(skey))
+	if err != nil {
+		return nil, err
+	}
+	if pinned, err := note.NewVerifier(agr.Mission.Log.PublicKey); err != nil || pinned.KeyHash() != verifier.KeyHash() || pinned.Name() != verifier.Name() {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "log-key", "the log key does not match the agreement's mission.log.public_key")
+	}
+	quorum := c.witnessQuorum
+	if quorum < 0 {
+		quorum = agr.Mission.WitnessQuorum
+		if c.demo {
+			quorum = 0
+		}
+	}
+	var ws []ledger.WitnessClient
+	for _, w := range agr.Mission.Witnesses {
+		if w.URL == "" {
+			continue
+		}
+		v, err := fnote.NewVerifierForCosignatureV1(w.PublicKey)
+		if err != nil {
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "mission.witnesses", "witness %s: %v", w.Name, err)
+		}
+		ws = append(ws, &witness.Client{URL: w.URL, Verifier: v, HTTP: &http.Client{Timeout: 5 * time.Second}})
+	}
+	if quorum == 0 {
+		ws = nil // nobody's cosignature is needed: do not wait for witnesses
+	}
+	if quorum > len(ws) {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "witness-quorum", "quorum %d but only %d witnesses with a URL", quorum, len(ws))
+	}
+	return &ledger.Checkpointer{
+		Source: st, Store: st, Signer: signer, Verifier: verifier,
+		Witnesses: ws, Quorum: quorum, Interval: c.checkpointInterval,
+		Leader: st, Logger: log,
+	}, nil
+}
+
+// seedDemo seeds a fresh data folder (one without <data>/demo) through
+// the running server's intake; a folder seeded before is served as is.
+func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) error {
+	dir := filepath.Join(c.data, "demo")
+	if _, err := os.Stat(dir); err == nil {
+		fmt.Fprintf(stdout, "demo data already seeded in %s\n", dir)
+		return nil
+	}
+	if a.admin == "" {
+		return pactwatch.Errorf(pactwatch.EINVALID, "the demo needs the admin token in %s", filepath.Join(c.data, "admin.token"))
+	}
+	start := time.Now()
+	res, err := demo.Seed(ctx, demo.Config{
+		Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: dir,
+		Seed: c.demoSeed, Days: c.demoDays, Now: time.Now, ServerURL: a.url,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo: %d monitors submitted %d observations through the intake in %s\n", res.Monitors, res.Observations, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// demoLive keeps the simulated monitors reporting until ctx ends.
+func (a *app) demoLive(ctx context.Context, c serveConfig) {
+	err := demo.Live(ctx, demo.Config{
+		Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: filepath.Join(c.data, "demo"),
+		Seed: c.demoSeed, Now: time.Now, ServerURL: a.url,
+	})
+	if err != nil && ctx.Err() == nil {
+		a.log.Error("demo-live", "err", err)
+	}
+}
