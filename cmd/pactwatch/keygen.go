@@ -42,7 +42,7 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := keys.WritePublic(pubPath, pub); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "private key: %s (keep it secret; mode 0600)\npublic key:  %s\npublic key file: %s\nkey id:      %s\n",
-		keyPath, keys.FormatPublic(pub), pubPath, observation.KeyID(pub))
+	fmt.Fprintf(stdout, "private key:     %s (keep it secret; mode 0600)\npublic key file: %s\npublic key:      %s\nkey id:          %s\n",
+		keyPath, pubPath, keys.FormatPublic(pub), observation.KeyID(pub))
 	return nil
 }
