@@ -586,3 +586,34 @@ func BenchmarkRefuseAliasBomb(b *testing.B) {
 		}
 	}
 }
+
+// FuzzZoneFile: no zone file content makes Parse panic; bad content is a
+// problem located at the zone's file: line.
+func FuzzZoneFile(f *testing.F) {
+	for _, name := range []string{"../examples/ukraine/zones/russia-controlled.geojson", "testdata/broken/zones/self-intersecting.geojson", "testdata/broken/zones/two-features.geojson"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"type":"Polygon","coordinates":[[[30,48],[31,48],[31,49],[30,48]]]}`))
+	minimal, err := os.ReadFile("testdata/minimal.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The minimal agreement with one more zone, read from a file.
+	agreementYAML := bytes.Replace(minimal, []byte("commitments:\n"), []byte("  - {id: area, kind: demilitarised, file: area.geojson}\ncommitments:\n"), 1)
+	f.Fuzz(func(t *testing.T, zone []byte) {
+		_, err := Parse("a.yaml", agreementYAML, func(string) ([]byte, error) { return zone, nil })
+		var ps Problems
+		if err != nil && (!errors.As(err, &ps) || len(ps) == 0) {
+			t.Fatalf("error %v is not a list of problems", err)
+		}
+		for _, p := range ps {
+			if p.Line == 0 {
+				t.Fatalf("problem without a position: %v", p)
+			}
+		}
+	})
+}
