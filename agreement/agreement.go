@@ -93,6 +93,14 @@ type Key struct {
 	PublicKey  string     `json:"public_key"`   // base64 of the raw 32-byte key
 	ValidFrom  Date       `json:"valid_from"`
 	ValidUntil Date       `json:"valid_until,omitempty"` // exclusive; empty: no end
+
+	from, until time.Time
+}
+
+// ValidAt reports whether the key may act at t: from the start of
+// ValidFrom until the start of ValidUntil, in the reporting time zone.
+func (k *Key) ValidAt(t time.Time) bool {
+	return !t.Before(k.from) && (k.until.IsZero() || t.Before(k.until))
 }
 
 // Reporting holds how the mission reports.
@@ -271,6 +279,18 @@ type Commitment struct {
 	End      Date     `json:"end,omitempty"`
 	Protocol string   `json:"protocol,omitempty"`
 	Rule     Rule     `json:"rule"`
+
+	from, until time.Time
+}
+
+// Period returns when the commitment binds: from its start (or the
+// agreement's effective day) until its end, its start plus its duration,
+// or the agreement's end. A zero from or until means unbounded.
+func (c *Commitment) Period() (from, until time.Time) { return c.from, c.until }
+
+// ActiveAt reports whether the commitment binds at t.
+func (c *Commitment) ActiveAt(t time.Time) bool {
+	return !t.Before(c.from) && (c.until.IsZero() || t.Before(c.until))
 }
 
 // Rule kinds: the fixed set of machine-checkable rules.

@@ -617,3 +617,44 @@ func FuzzZoneFile(f *testing.F) {
 		}
 	})
 }
+
+func TestPeriods(t *testing.T) {
+	a := loadExample(t)
+	kyiv := a.Location()
+	day := func(s string) time.Time { d, _ := Date(s).In(kyiv); return d }
+	tests := []struct {
+		commitment  string
+		from, until string
+	}{
+		{"ceasefire", "2026-12-01", "2056-12-01"},         // start + 30y
+		{"phased-withdrawal", "2027-03-01", "2028-03-01"}, // start to end
+		{"eu-membership", "2026-12-01", "2056-12-01"},     // the agreement's 30 years
+	}
+	for _, tt := range tests {
+		c := a.Commitment(tt.commitment)
+		from, until := c.Period()
+		if !from.Equal(day(tt.from)) || !until.Equal(day(tt.until)) {
+			t.Errorf("%s: %v – %v, want %s – %s", tt.commitment, from, until, tt.from, tt.until)
+		}
+		if c.ActiveAt(from.Add(-time.Nanosecond)) || !c.ActiveAt(from) || c.ActiveAt(until) {
+			t.Errorf("%s: ActiveAt disagrees with Period", tt.commitment)
+		}
+	}
+	admin := a.Key("admin-1") // valid 2026-12-01 until 2027-12-01
+	for _, tt := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{day("2026-11-30").Add(23 * time.Hour), false},
+		{day("2026-12-01"), true},
+		{day("2027-11-30").Add(23 * time.Hour), true},
+		{day("2027-12-01"), false},
+	} {
+		if got := admin.ValidAt(tt.at); got != tt.want {
+			t.Errorf("admin-1 at %v: %v", tt.at, got)
+		}
+	}
+	if !a.Key("monitor-patrol-1").ValidAt(day("2060-01-01")) {
+		t.Error("a key without valid_until stays valid")
+	}
+}

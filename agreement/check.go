@@ -278,6 +278,7 @@ func (c *checker) keys() {
 		if !from.IsZero() && !until.IsZero() && !until.After(from) {
 			c.addf(path+".valid_until", "must be after valid_from (%s)", k.ValidFrom)
 		}
+		k.from, k.until = from, until
 	}
 }
 
@@ -583,6 +584,7 @@ func (c *checker) commitments() {
 		start := c.date(path+".start", cm.Start)
 		end := c.date(path+".end", cm.End)
 		c.duration(path+".duration", cm.Duration)
+		cm.from, cm.until = commitmentPeriod(c.a, start, end, cm.Duration)
 		if cm.Duration != "" && cm.End != "" {
 			c.addf(path+".end", "give duration or end, not both")
 		}
@@ -697,6 +699,26 @@ func (c *checker) protocols() {
 			}
 		}
 	}
+}
+
+// commitmentPeriod resolves a commitment's term: from its start (else the
+// agreement's effective day) until its end, or start plus its duration,
+// else the agreement's own end.
+func commitmentPeriod(a *Agreement, start, end time.Time, d Duration) (from, until time.Time) {
+	effective, _ := a.Effective.In(a.loc)
+	from = start
+	if from.IsZero() {
+		from = effective
+	}
+	switch {
+	case !end.IsZero():
+		until = end
+	case d != "" && !from.IsZero():
+		until = d.AddTo(from)
+	case a.Duration != "" && !effective.IsZero():
+		until = a.Duration.AddTo(effective)
+	}
+	return from, until
 }
 
 func partyOf(z *Zone) string {
