@@ -81,6 +81,12 @@ type Reject struct {
 // FeatureCollection.
 func Import(format string, r io.Reader, opt ImportOptions) (obs []observation.Observation, rejects []Reject, err error) {
 	opt = opt.withDefaults()
+	if !opt.SourceType.Valid() {
+		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "source_type", "unknown source type %q", opt.SourceType)
+	}
+	if opt.Grade != "" && !opt.Grade.Valid() {
+		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "grade", "want an Admiralty grade such as B2, got %q", opt.Grade)
+	}
 	data, err := io.ReadAll(io.LimitReader(r, opt.MaxBytes+1))
 	if err != nil {
 		return nil, nil, pactwatch.Errorf(pactwatch.EINVALID, "reading the file: %v", err)

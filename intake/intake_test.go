@@ -208,6 +208,8 @@ func TestFileErrors(t *testing.T) {
 		{"acled missing column", "acled", "event_id_cnty,event_date\n", nil, pactwatch.EINVALID, "missing column"},
 		{"not geojson", "geojson", `{"type":"Feature"}`, nil, pactwatch.EINVALID, "FeatureCollection"},
 		{"bad json", "geojson", `{"type":`, nil, pactwatch.EINVALID, "malformed JSON"},
+		{"bad source option", "csv", "", func(o *ImportOptions) { o.SourceType = "rumour" }, pactwatch.EINVALID, "unknown source type"},
+		{"bad grade option", "csv", "", func(o *ImportOptions) { o.Grade = "Z9" }, pactwatch.EINVALID, "Admiralty"},
 		{"too large", "csv", strings.Repeat("x", 100), func(o *ImportOptions) { o.MaxBytes = 99 }, pactwatch.ETOOLARGE, "larger than 99"},
 		{"too many rows", "csv", "observed_at,category\na,b\nc,d\ne,f\n", func(o *ImportOptions) { o.MaxRows = 2 }, pactwatch.ETOOLARGE, "more than 2 rows"},
 	} {
