@@ -35,6 +35,8 @@ func commands() []command {
 	return []command{
 		{"version", "print pactwatch's version", runVersion},
 		{"serve", "run the HTTP server (--demo: with a simulated mission)", runServe},
+		{"submit", "sign observations and send them (or queue them in an outbox)", runSubmit},
+		{"import", "import CSV, GeoJSON or ACLED exports as signed observations", runImport},
 		{"agreement", "check an agreement file or show what it holds", runAgreement},
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/intake"
+	"github.com/pactwatch/pactwatch/keys"
+	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/vocab"
+)
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import", "--format csv|geojson|acled [--dry-run] [--key KEY --server URL --token T] FILE",
+		"Map another tool's export into observations, sign them with your key (the importing principal's) and send them.\n"+
+			"Each keeps its provenance (format, the file's SHA-256, row). Ids derive from the file and row, so importing\n"+
+			"the same file again stores nothing twice. --dry-run lists what would be imported and every rejected row with\n"+
+			"its reason, and sends nothing.", stderr)
+	var api apiFlags
+	api.register(fs)
+	format := fs.String("format", "", "csv (pactwatch's columns), geojson (Point features) or acled (ACLED's columns)")
+	dryRun := fs.Bool("dry-run", false, "list what would be imported and what is rejected; send nothing")
+	keyFile := fs.String("key", "", "your ed25519 private key file (pactwatch keygen)")
+	source := fs.String("source-type", "", "source type for rows without one (default open_source)")
+	grade := fs.String("grade", "", "Admiralty grade for rows without one (default F6; ACLED: from source_scale)")
+	asJSON := fs.Bool("json", false, "with --dry-run: print the observations and rejects as JSON")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *format == "" {
+		fs.Usage()
+		return errUsage
+	}
+	if !*dryRun && *keyFile == "" {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "key", "give --key to sign the imported observations (or --dry-run)")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	opt := intake.ImportOptions{SourceType: vocab.SourceType(*source), Grade: vocab.Grade(*grade), Skew: 5 * time.Minute}
+	obs, rejects, err := intake.Import(*format, f, opt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	if *dryRun {
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(map[string]any{"observations": obs, "rejected": rejects})
+		}
+		fmt.Fprintf(stdout, "%s: %d observation(s) would be imported, %d row(s) rejected\n", fs.Arg(0), len(obs), len(rejects))
+		for _, o := range obs {
+			fmt.Fprintf(stdout, "  row %-5d %s %s %-22s %s\n", rowOf(o), o.ID, o.ObservedAt.UTC().Format(time.RFC3339), o.Category, where(o))
+		}
+		for _, r := range rejects {
+			fmt.Fprintf(stdout, "  row %-5d REJECTED: %s\n", r.Row, r.Reason)
+		}
+		return nil
+	}
+	priv, err := keys.ReadPrivate(*keyFile)
+	if err != nil {
+		return err
+	}
+	c, err := api.client()
+	if err != nil {
+		return err
+	}
+	if err := signAll(obs, priv, time.Now()); err != nil {
+		return err
+	}
+	for _, r := range rejects {
+		fmt.Fprintf(stderr, "%s: row %d rejected: %s\n", fs.Arg(0), r.Row, r.Reason)
+	}
+	if err := sendAll(ctx, c, obs, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d imported, %d rejected\n", len(obs), len(rejects))
+	return nil
+}
+
+func rowOf(o observation.Observation) int {
+	if o.Provenance != nil {
+		return o.Provenance.Row
+	}
+	return 0
+}
+
+func where(o observation.Observation) string {
+	var parts []string
+	for _, p := range []struct {
+		name string
+		pos  *observation.Position
+	}{{"target", o.Target}, {"origin", o.Origin}, {"observer", o.Observer}} {
+		if p.pos != nil {
+			parts = append(parts, fmt.Sprintf("%s %.4f,%.4f ±%gm", p.name, p.pos.Lat, p.pos.Lon, p.pos.UncertaintyM))
+		}
+	}
+	return strings.Join(parts, " ")
+}
