@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pactwatch/pactwatch"
@@ -23,6 +24,20 @@ type Client struct {
 	// against it and only its signatures are returned.
 	Verifier note.Verifier
 	HTTP     *http.Client // nil means http.DefaultClient
+}
+
+// NewClient returns a client for the witness at url whose cosignature key
+// is vkey (its cosignature/v1 or plain Ed25519 signed-note verifier key, as
+// an agreement's mission.witnesses[].public_key holds it).
+func NewClient(url, vkey string, hc *http.Client) (*Client, error) {
+	v, err := fnote.NewVerifierForCosignatureV1(strings.TrimSpace(vkey))
+	if err != nil {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "witness", "%q is not a witness verifier key: %v", vkey, err)
+	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "witness", "witness %s: URL %q is not http(s)", v.Name(), url)
+	}
+	return &Client{URL: url, Verifier: v, HTTP: hc}, nil
 }
 
 // AddCheckpoint sends one add-checkpoint request and returns the witness's

@@ -319,3 +319,17 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestNewClient(t *testing.T) {
+	_, vk := key(t, "w.example.org", 4)
+	c, err := witness.NewClient("http://127.0.0.1:8081", vk, nil)
+	if err != nil || c.Name() != "w.example.org" {
+		t.Fatalf("NewClient: %v", err)
+	}
+	if _, err := witness.NewClient("ftp://x", vk, nil); err == nil {
+		t.Error("accepted a non-HTTP URL")
+	}
+	if _, err := witness.NewClient("http://x", "garbage", nil); err == nil {
+		t.Error("accepted a bad key")
+	}
+}

@@ -245,3 +245,44 @@ func TestAuditOverTiles(t *testing.T) {
 		t.Fatalf("audit of the altered log: %v, want entry 523 named", err)
 	}
 }
+
+// TestConfidentialFieldsNeverServed builds entries from records holding
+// what must stay confidential (an observation post's position, a patrol
+// route, a casualty's name, the reporter) and checks that no byte of it is
+// served by any public endpoint: entries carry salted digests only.
+func TestConfidentialFieldsNeverServed(t *testing.T) {
+	secrets := []string{"OP-FALCON", "48.01234", "37.80567", "Olena Kovalenko", "patrol route Bravo-7", "monitor-patrol-1"}
+	m := ledgertest.New()
+	for i := range 300 {
+		record := fmt.Sprintf(`{"post":"OP-FALCON","observer":{"lat":48.01234,"lon":37.80567},"casualty":"Olena Kovalenko","route":"patrol route Bravo-7","reporter":"monitor-patrol-1","n":%d}`, i)
+		public := fmt.Sprintf(`{"category":"explosion","area":"grid 37U","n":%d}`, i)
+		e := ledger.NewEntry(ledger.TypeObservation, fmt.Sprintf("0190f1c2-%04d", i), time.Date(2026, 12, 1, 0, 0, i, 0, time.UTC),
+			[]byte(record), []byte("salt-that-only-auditors-get-"+fmt.Sprint(i)), []byte(public), []byte("public-salt"))
+		m.AppendLeaf(store.Leaf{Entry: e, Salt: []byte("salt"), PublicSalt: []byte("public-salt")})
+	}
+	skey, _, _ := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{1}, 32)), origin)
+	s, v, _ := ledger.LoadLogKey(skey)
+	if _, err := (&ledger.Checkpointer{Source: m, Store: m, Signer: s, Verifier: v}).Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	logserver.New(m).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	f := &fixture{log: m, srv: srv, v: v}
+	var served bytes.Buffer
+	for _, p := range []string{"/log/checkpoint", "/log/tile/0/000", "/log/tile/0/001.p/44", "/log/tile/1/000.p/1",
+		"/log/tile/entries/000", "/log/tile/entries/001.p/44", "/api/v1/ledger/entries/0190f1c2-0007",
+		"/api/v1/ledger/proof/inclusion?index=7&size=300"} {
+		resp, body := f.get(t, p)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", p, resp.StatusCode)
+		}
+		served.Write(body)
+	}
+	for _, s := range append(secrets, "salt-that-only-auditors-get", "public-salt") {
+		if bytes.Contains(served.Bytes(), []byte(s)) {
+			t.Errorf("a public endpoint serves %q", s)
+		}
+	}
+}
