@@ -34,11 +34,17 @@ type DB struct {
 	stmts map[string]*sql.Stmt // writer statements (SQLite); committer goroutine only
 
 	path string // SQLite: the absolute database path, naming its leader locks
+	// fileLock serialises the SQLite writers of one file in this process
+	// (two Stores on one file), which would otherwise spin in SQLite's busy
+	// handler; nil on PostgreSQL, where the head row lock does it.
+	fileLock *sync.Mutex
 }
 
 var _ Store = (*DB)(nil)
 
-func newDB(ctx context.Context, d *dialect, w, r *sql.DB, migrations fs.FS, opts Options) (*DB, error) {
+// newDB migrates the database and starts the committer. path is the
+// SQLite file ("" on PostgreSQL).
+func newDB(ctx context.Context, d *dialect, w, r *sql.DB, migrations fs.FS, opts Options, path string) (*DB, error) {
 	if err := migrate(ctx, d, w, migrations, opts.Now); err != nil {
 		return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot migrate the database: " + err.Error(), Err: err}
 	}
@@ -48,6 +54,10 @@ func newDB(ctx context.Context, d *dialect, w, r *sql.DB, migrations fs.FS, opts
 		closing: make(chan struct{}),
 		stopped: make(chan struct{}),
 		stmts:   map[string]*sql.Stmt{},
+		path:    path,
+	}
+	if path != "" {
+		s.fileLock = fileLock(path)
 	}
 	if err := s.prepare(ctx); err != nil {
 		return nil, pactwatch.Internal(err)
@@ -148,6 +158,10 @@ func (s *DB) commitGroup(group []*request) {
 
 func (s *DB) runGroup(group []*request, errs []error) error {
 	ctx := context.Background()
+	if s.fileLock != nil {
+		s.fileLock.Lock()
+		defer s.fileLock.Unlock()
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -426,4 +440,20 @@ func readHashes(ctx context.Context, d *dialect, q queryer, indexes []int64) (ma
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+var (
+	fileLocksMu sync.Mutex
+	fileLocks   = map[string]*sync.Mutex{}
+)
+
+func fileLock(path string) *sync.Mutex {
+	fileLocksMu.Lock()
+	defer fileLocksMu.Unlock()
+	m, ok := fileLocks[path]
+	if !ok {
+		m = new(sync.Mutex)
+		fileLocks[path] = m
+	}
+	return m
 }

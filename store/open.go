@@ -41,7 +41,7 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 		if err != nil {
 			return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot connect to PostgreSQL", Err: err}
 		}
-		s, err := newDB(ctx, pgDialect, db, db, postgres.Migrations, opts)
+		s, err := newDB(ctx, pgDialect, db, db, postgres.Migrations, opts, "")
 		if err != nil {
 			db.Close()
 			closePool()
@@ -58,14 +58,15 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 		if err != nil {
 			return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot open SQLite database", Err: err}
 		}
-		s, err := newDB(ctx, sqliteDialect, w, r, sqlite.Migrations, opts)
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			abs = p
+		}
+		s, err := newDB(ctx, sqliteDialect, w, r, sqlite.Migrations, opts, abs)
 		if err != nil {
 			w.Close()
 			r.Close()
 			return nil, err
-		}
-		if s.path, err = filepath.Abs(p); err != nil {
-			s.path = p
 		}
 		return s, nil
 	default:
