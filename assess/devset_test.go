@@ -27,13 +27,18 @@ func evalFile(t *testing.T, path string) Report {
 // TestDevSetAccuracy guards against regressions: each set, and each split
 // of the development set, must stay at or above 90%.
 func TestDevSetAccuracy(t *testing.T) {
-	sets := map[string]Report{"devset": Evaluate(DevSet()), "blind": evalFile(t, "testdata/blind.yaml")}
+	sets := map[string]Report{
+		"devset": Evaluate(DevSet()),
+		"blind":  evalFile(t, "testdata/blind.yaml"),
+		"blind2": evalFile(t, "testdata/blind2.yaml"),
+	}
 	for name, r := range sets {
-		for split, keep := range map[string]func(Item) bool{
-			"all":     nil,
-			"dev":     func(it Item) bool { return it.Split() == "dev" },
-			"heldout": func(it Item) bool { return it.Split() == "heldout" },
-		} {
+		splits := map[string]func(Item) bool{"all": nil}
+		if name == "devset" {
+			splits["dev"] = func(it Item) bool { return it.Split() == "dev" }
+			splits["heldout"] = func(it Item) bool { return it.Split() == "heldout" }
+		}
+		for split, keep := range splits {
 			acc, ok, n := r.Accuracy(keep)
 			t.Logf("%s %s: %.1f%% (%d/%d)", name, split, 100*acc, ok, n)
 			if acc < minAccuracy {
@@ -43,6 +48,20 @@ func TestDevSetAccuracy(t *testing.T) {
 		for _, o := range r.Misses() {
 			t.Logf("miss %s: gold %s, got %s", o.Item.ID, o.Item.Label, o.Got)
 		}
+	}
+}
+
+// blind3.yaml is the held-out set nobody tunes on (docs/assess.md): its
+// first run scored 67.9%. This floor catches a change that makes the rules
+// generalise worse; raising the score by tuning on its misses would spend
+// the set, so write a new blind set instead.
+func TestHeldOutFloor(t *testing.T) {
+	const floor = 0.65
+	r := evalFile(t, "testdata/blind3.yaml")
+	acc, ok, n := r.Accuracy(nil)
+	t.Logf("blind3: %.1f%% (%d/%d)", 100*acc, ok, n)
+	if acc < floor {
+		t.Errorf("blind3 accuracy %.1f%% fell below %.0f%%", 100*acc, 100*floor)
 	}
 }
 
@@ -59,7 +78,12 @@ func TestMeanScoreOrder(t *testing.T) {
 
 // Every uk and ru clause gets the same label as its English original.
 func TestTranslationsAgree(t *testing.T) {
-	for name, r := range map[string]Report{"devset": Evaluate(DevSet()), "blind": evalFile(t, "testdata/blind.yaml")} {
+	for name, r := range map[string]Report{
+		"devset": Evaluate(DevSet()),
+		"blind":  evalFile(t, "testdata/blind.yaml"),
+		"blind2": evalFile(t, "testdata/blind2.yaml"),
+		"blind3": evalFile(t, "testdata/blind3.yaml"),
+	} {
 		same, n, differ := r.Agreement()
 		if n == 0 {
 			t.Fatalf("%s: no uk/ru items", name)

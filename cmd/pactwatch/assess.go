@@ -131,11 +131,13 @@ func runAssessEval(args []string, stdout, stderr io.Writer) error {
 			return errSilent
 		}
 	}
-	writeEval(stdout, assess.Evaluate(items), *verbose)
+	writeEval(stdout, assess.Evaluate(items), *set == "", *verbose)
 	return nil
 }
 
-func writeEval(w io.Writer, r assess.Report, verbose bool) {
+// writeEval prints the evaluation. The dev/held-out split is printed for
+// the built-in development set only: other sets are wholly held out.
+func writeEval(w io.Writer, r assess.Report, splits, verbose bool) {
 	line := func(name string, keep func(assess.Item) bool) {
 		acc, ok, n := r.Accuracy(keep)
 		if n > 0 {
@@ -144,8 +146,10 @@ func writeEval(w io.Writer, r assess.Report, verbose bool) {
 	}
 	fmt.Fprintln(w, "Accuracy")
 	line("all", nil)
-	line("dev split (tuned on)", func(it assess.Item) bool { return it.Split() == "dev" })
-	line("held-out split", func(it assess.Item) bool { return it.Split() == "heldout" })
+	if splits {
+		line("dev split (tuned on)", func(it assess.Item) bool { return it.Split() == "dev" })
+		line("held-out split", func(it assess.Item) bool { return it.Split() == "heldout" })
+	}
 	for _, l := range assess.Languages {
 		line("lang "+l, func(it assess.Item) bool { return it.Lang == l })
 	}
@@ -185,7 +189,7 @@ func writeEval(w io.Writer, r assess.Report, verbose bool) {
 	fmt.Fprintf(w, "\nMisclassified: %d\n", len(misses))
 	if verbose {
 		for _, o := range misses {
-			fmt.Fprintf(w, "  %-24s %-8s gold %-22s got %-22s %s\n", o.Item.ID, o.Item.Split(), o.Item.Label, o.Got, excerpt(o.Item.Text, 70))
+			fmt.Fprintf(w, "  %-24s gold %-22s got %-22s %s\n", o.Item.ID, o.Item.Label, o.Got, excerpt(o.Item.Text, 70))
 		}
 	}
 }
