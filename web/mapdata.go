@@ -190,6 +190,9 @@ func (h *Handler) mapMarkers(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, m := range ms {
 		count := max(m.Count, 1)
+		if !localPath(m.URL) {
+			m.URL = "" // the popup links only to this site's pages
+		}
 		resp.Markers = append(resp.Markers, []any{
 			m.ID, m.Kind, m.Time.Unix(), round5(m.Lat), round5(m.Lon),
 			m.Category, m.Category.Family(), m.Status, count, m.Summary, m.URL,
@@ -233,4 +236,10 @@ func (h *Handler) mapZones(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/geo+json")
 	w.Header().Set("Cache-Control", "no-cache")
 	writeCompressed(w, r, data)
+}
+
+// localPath reports whether u is a path on this site ("/incidents/x"), not a
+// scheme ("javascript:") or another host ("//evil.example").
+func localPath(u string) bool {
+	return strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") && !strings.ContainsAny(u, "\\\r\n")
 }

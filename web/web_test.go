@@ -506,3 +506,31 @@ func BenchmarkMarkersEndpoint(b *testing.B) {
 	b.ReportMetric(float64(size), "bytes")
 	b.ReportMetric(float64(gzSize), "gzip-bytes")
 }
+
+func TestMarkerLinksStayOnSite(t *testing.T) {
+	for u, want := range map[string]bool{
+		"/incidents/42":          true,
+		"":                       false,
+		"javascript:alert(1)":    false,
+		"//evil.example/x":       false,
+		"/\\evil.example":        false,
+		"https://evil.example/x": false,
+		"/a\nb":                  false,
+	} {
+		if got := localPath(u); got != want {
+			t.Errorf("localPath(%q) = %v, want %v", u, got, want)
+		}
+	}
+	fake := &fakeMap{markers: []Marker{
+		{ID: "a", Time: testNow.Add(-time.Hour), Category: vocab.Explosion, Status: "reported", URL: "javascript:alert(1)"},
+		{ID: "b", Time: testNow.Add(-time.Hour), Category: vocab.Explosion, Status: "reported", URL: "/incidents/b"},
+	}}
+	var resp markersResponse
+	if err := json.Unmarshal(get(t, newTestHandler(t, fake), "/map/markers.json").Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(resp.Columns, "url")
+	if resp.Markers[0][col] != "" || resp.Markers[1][col] != "/incidents/b" {
+		t.Errorf("urls %v, %v", resp.Markers[0][col], resp.Markers[1][col])
+	}
+}

@@ -15,6 +15,10 @@
   var statusEl = document.getElementById("map-status");
   var form = document.getElementById("map-filter");
 
+  // Each load (the first, then each filter) has a generation; responses of
+  // an older one are dropped.
+  var generation = 0;
+
   function t(id) { return msgs[id] || id; }
   function plural(id, n) {
     var forms = msgs[id] || {};
@@ -44,10 +48,12 @@
   // Zoom 4 (Europe) to 14 (a village): markercluster builds one grid per
   // zoom level, so fewer levels load 10k markers faster.
   var map = L.map(el, { zoomSnap: 0.5, minZoom: 4, maxZoom: 14, keyboard: true });
-  map.attributionControl.setPrefix(false);
+  map.attributionControl.setPrefix("Leaflet");
   map.attributionControl.addAttribution(escapeHTML(t("map.attribution")));
-  // Ukraine and its neighbourhood; the zones refit it when they load.
+  // Ukraine and its neighbourhood until the zones load; then the view fits
+  // the agreement's zones, whatever the conflict.
   map.fitBounds([[44.2, 22.1], [52.4, 40.3]]);
+  var fitted = false;
 
   // Panes order the layers: land under zones under markers.
   map.createPane("basemap").style.zIndex = 200;
@@ -81,7 +87,9 @@
   }
 
   function loadZones(url) {
+    var gen = generation;
     return getJSON(url).then(function (fc) {
+      if (gen !== generation) { return; } // a newer filter is loading
       Object.keys(zoneLayers).forEach(function (k) {
         layersControl.removeLayer(zoneLayers[k]);
         map.removeLayer(zoneLayers[k]);
@@ -119,6 +127,12 @@
         count += feats.length;
       });
       el.dataset.zoneCount = String(count);
+      if (!fitted && count > 0) {
+        fitted = true;
+        var bounds = L.latLngBounds([]);
+        Object.keys(zoneLayers).forEach(function (k) { bounds.extend(zoneLayers[k].getBounds()); });
+        if (bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12], animate: false }); }
+      }
     });
   }
 
@@ -172,9 +186,10 @@
       p.textContent = row[col.summary]; // narratives are shown as submitted
       div.appendChild(p);
     }
-    if (row[col.url]) {
+    var url = row[col.url];
+    if (url && url.charAt(0) === "/" && url.charAt(1) !== "/") { // same-origin paths only
       var a = document.createElement("a");
-      a.href = row[col.url];
+      a.href = url;
       a.textContent = t("popup.details");
       div.appendChild(a);
     }
@@ -195,11 +210,9 @@
     if (e && (e.key === "Enter" || e.keyCode === 13)) { openDetail(ev); }
   });
 
-  var generation = 0;
   function loadMarkers(url) {
-    var gen = ++generation;
+    var gen = generation;
     var start = performance.now();
-    el.dataset.ready = "false";
     say(t("map.loading"));
     return getJSON(url).then(function (data) {
       if (gen !== generation) { return; }
@@ -229,7 +242,6 @@
         say(text);
         el.dataset.markerCount = String(n);
         el.dataset.renderMs = String(Math.round(performance.now() - start));
-        el.dataset.ready = "true";
       });
     });
   }
@@ -240,7 +252,17 @@
     if (window.console) { console.error(err); }
   }
 
-  Promise.all([basemapReady, loadZones(el.dataset.zones), loadMarkers(el.dataset.markers)]).catch(fail);
+  // data-ready is "true" once the latest load (the first, or the latest
+  // filter) has drawn everything; an older load finishing late does not count.
+  function load(start) {
+    var gen = ++generation;
+    el.dataset.ready = "false";
+    return Promise.all(start()).then(function () {
+      if (gen === generation) { el.dataset.ready = "true"; }
+    }).catch(fail);
+  }
+
+  load(function () { return [basemapReady, loadZones(el.dataset.zones), loadMarkers(el.dataset.markers)]; });
 
   // The filter form reloads only the data; the URL keeps the filter so it
   // can be shared, and the language links follow it on the next load.
@@ -256,10 +278,12 @@
         a.href = "/map?" + lq.toString();
       });
       var to = q.get("to") || "";
-      Promise.all([
-        loadZones("/map/zones.geojson" + (to ? "?at=" + encodeURIComponent(to) : "")),
-        loadMarkers("/map/markers.json?" + q.toString())
-      ]).catch(fail);
+      load(function () {
+        return [
+          loadZones("/map/zones.geojson" + (to ? "?at=" + encodeURIComponent(to) : "")),
+          loadMarkers("/map/markers.json?" + q.toString())
+        ];
+      });
     });
   }
 })();
