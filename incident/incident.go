@@ -309,10 +309,11 @@ func locationOf(r *Report) *Disc {
 // minRadiusKm keeps inverse-variance weights finite for exact positions.
 const minRadiusKm = 0.01
 
-// combineDiscs returns the inverse-variance weighted mean of the discs, its
-// radius the larger of the combined uncertainty and the spread of the
-// discs' centres (disagreeing reports widen it), or nil when no report has
-// one.
+// combineDiscs returns the inverse-variance weighted mean of the discs,
+// or nil when no report has one. Its radius is a bound, not a spread: if
+// each disc holds the true point, so does the circle around the mean
+// reaching the far side of the nearest-fitting disc — min over discs of
+// (distance from the mean to its centre + its radius).
 func combineDiscs(reports []Report, pick func(*Report) *Disc) *Disc {
 	var sw, sx, sy float64
 	var ds []*Disc
@@ -340,10 +341,10 @@ func combineDiscs(reports []Report, pick func(*Report) *Disc) *Disc {
 		sy += w * y
 	}
 	mx, my := sx/sw, sy/sw
-	radius := math.Sqrt(1 / sw)
+	radius := math.Inf(1)
 	for _, d := range ds {
 		x, y := toPlane(ref, d.Point)
-		radius = max(radius, math.Hypot(x-mx, y-my))
+		radius = min(radius, math.Hypot(x-mx, y-my)+d.RadiusKm)
 	}
 	return &Disc{Point: fromPlane(ref, mx, my), RadiusKm: radius}
 }
