@@ -120,14 +120,13 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 
 // contentSecurityPolicy allows only this origin's scripts and styles, no
 // inline code, and data: images (Leaflet's CSS uses none today, but marker
-// icons may). The server may set a stricter or equal policy of its own.
+// icons may). It replaces whatever policy a middleware set before: the API's
+// "default-src 'none'" is right for JSON and would blank every page.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func setPageSecurityHeaders(hd http.Header) {
-	if hd.Get("Content-Security-Policy") == "" {
-		hd.Set("Content-Security-Policy", contentSecurityPolicy)
-	}
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
 }

@@ -13,7 +13,8 @@
 //
 // Pages are CSP-compatible (no inline script or style): every script is a
 // static file, and data reaches it through data-* attributes and JSON
-// endpoints.
+// endpoints. Pages set their own Content-Security-Policy header, replacing
+// any a middleware set, since the API's policy forbids scripts altogether.
 package web
 
 import (
