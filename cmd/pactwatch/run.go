@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "run the HTTP server (--demo: with a simulated mission)", runServe},
 		{"submit", "sign observations and send them (or queue them in an outbox)", runSubmit},
 		{"import", "import CSV, GeoJSON or ACLED exports as signed observations", runImport},
+		{"bench", "measure ingest, store and ledger speed and print the figures", runBench},
 		{"agreement", "check an agreement file or show what it holds", runAgreement},
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},
