@@ -327,3 +327,67 @@ func TestThreePatrols(t *testing.T) {
 		t.Fatal("replay changed the incident")
 	}
 }
+
+// FuzzTracker feeds arbitrary report geometry and times to the clusterer:
+// it must not panic, must keep every observation in exactly one incident,
+// and must never produce NaN positions or counts above the reports' sum.
+func FuzzTracker(f *testing.F) {
+	f.Add(37.5, 48.0, 0.5, 90.0, 2.0, int64(0), 37.6, 48.1, 3.0, 270.0, 0.0, int64(300))
+	f.Add(0.0, 89.9, 0.0, 0.0, 0.0, int64(-5), 180.0, -90.0, 250.0, 359.9, 45.0, int64(1e6))
+	f.Fuzz(func(t *testing.T, lon1, lat1, u1, b1, e1 float64, s1 int64, lon2, lat2, u2, b2, e2 float64, s2 int64) {
+		ok := func(lon, lat, u, b, e float64) bool {
+			for _, v := range []float64{lon, lat, u, b, e} {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return false
+				}
+			}
+			return lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90 && u >= 0 && u <= 250 && b >= 0 && b < 360 && e >= 0 && e < 90
+		}
+		if !ok(lon1, lat1, u1, b1, e1) || !ok(lon2, lat2, u2, b2, e2) {
+			return
+		}
+		tr, _ := newTracker()
+		var reports []*observation.Record
+		for i, g := range [][6]float64{{lon1, lat1, u1, b1, e1, float64(s1 % 1e6)}, {lon2, lat2, u2, b2, e2, float64(s2 % 1e6)}} {
+			at := t0.Add(time.Duration(g[5]) * time.Second)
+			for k := range 3 {
+				r := rec(fmt.Sprintf("f%d-%d", i, k), fmt.Sprintf("r%d", k), vocab.Patrol, "B2", vocab.Explosion, 1+k, at)
+				switch k {
+				case 0:
+					r.Target = pos(orb.Point{g[0], g[1]}, g[2])
+				case 1:
+					r.Observer, r.Fire = pos(orb.Point{g[0], g[1]}, g[2]), &observation.Fire{BearingDeg: g[3], BearingErr: g[4]}
+				case 2:
+					r.Origin = pos(orb.Point{g[0], g[1]}, g[2])
+				}
+				reports = append(reports, r)
+				if _, err := tr.Add(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		seen := map[string]int{}
+		for _, inc := range tr.Incidents() {
+			sum := 0
+			for _, r := range inc.Reports {
+				seen[r.ID]++
+				sum += r.Count
+			}
+			for _, n := range inc.Counts {
+				if n > sum {
+					t.Fatalf("count %d above the reports' sum %d", n, sum)
+				}
+			}
+			for _, d := range []*Disc{inc.Location, inc.Origin} {
+				if d != nil && (math.IsNaN(d.Point[0]) || math.IsNaN(d.Point[1]) || math.IsNaN(d.RadiusKm)) {
+					t.Fatalf("NaN position %+v", d)
+				}
+			}
+		}
+		for _, r := range reports {
+			if seen[r.ID] != 1 {
+				t.Fatalf("observation %s in %d incidents", r.ID, seen[r.ID])
+			}
+		}
+	})
+}
