@@ -55,8 +55,8 @@ var precisions = map[string]time.Duration{
 
 var confidences = map[string]bool{"low": true, "medium": true, "high": true}
 
-// ProvenanceFormats are the import formats a provenance may name.
-var ProvenanceFormats = map[string]bool{"csv": true, "geojson": true, "acled": true}
+// provenanceFormats are the import formats a provenance may name.
+var provenanceFormats = map[string]bool{"csv": true, "geojson": true, "acled": true}
 
 // Validate checks every field rule of an observation as of now, allowing
 // clocks to run up to skew ahead of the server's. It returns nil, one
@@ -165,7 +165,7 @@ func (o Observation) Validate(now time.Time, skew time.Duration) error {
 		seen[h] = true
 	}
 	if p := o.Provenance; p != nil {
-		if !ProvenanceFormats[p.Format] {
+		if !provenanceFormats[p.Format] {
 			v.add("provenance.format", "want csv, geojson or acled")
 		}
 		if !IsSHA256Hex(p.FileSHA256) {
