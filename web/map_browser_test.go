@@ -53,6 +53,11 @@ func TestMapPageInBrowser(t *testing.T) {
 	if got := webtest.Run(b, chromedp.Evaluate[int](`document.querySelectorAll(".marker-cluster").length`)); got == 0 || got > 500 {
 		t.Errorf("%d clusters when zoomed out, want clustering", got)
 	}
+	// The summary table adds up to every marker.
+	summed := webtest.Run(b, chromedp.Evaluate[int](`Array.from(document.querySelectorAll("#map-summary tbody td:nth-of-type(1)")).reduce((n, td) => n + parseInt(td.textContent.replace(/\D/g, ""), 10), 0)`))
+	if summed != n {
+		t.Errorf("summary table counts %d markers, want %d", summed, n)
+	}
 	status := webtest.Run(b, chromedp.Text("#map-status"))
 	if status != "10,000 markers shown" {
 		t.Errorf("status %q", status)

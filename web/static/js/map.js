@@ -240,9 +240,37 @@
         var text = plural("map.shown", n);
         if (data.truncated) { text += " " + t("map.truncated").replace("{n}", n.toLocaleString(lang)); }
         say(text);
+        summarise(data.markers);
         el.dataset.markerCount = String(n);
         el.dataset.renderMs = String(Math.round(performance.now() - start));
       });
+    });
+  }
+
+  // The table under the filters says in words what the map shows: markers
+  // and events per category, most first. Screen readers read it instead of
+  // the map.
+  function summarise(rows) {
+    var body = document.querySelector("#map-summary tbody");
+    if (!body) { return; }
+    var by = {};
+    rows.forEach(function (r) {
+      var c = r[col.category];
+      by[c] = by[c] || { markers: 0, events: 0 };
+      by[c].markers++;
+      by[c].events += r[col.count];
+    });
+    var cats = Object.keys(by).sort(function (a, b) { return by[b].events - by[a].events; });
+    body.textContent = "";
+    cats.forEach(function (c) {
+      var tr = document.createElement("tr");
+      [t("category." + c), by[c].markers.toLocaleString(lang), by[c].events.toLocaleString(lang)].forEach(function (v, i) {
+        var cell = document.createElement(i === 0 ? "th" : "td");
+        if (i === 0) { cell.scope = "row"; } else { cell.className = "num"; }
+        cell.textContent = v;
+        tr.appendChild(cell);
+      });
+      body.appendChild(tr);
     });
   }
 
