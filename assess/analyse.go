@@ -353,7 +353,7 @@ func assessClause(text, lang, instr string) Clause {
 
 	// Obligation.
 	switch {
-	case a.hasOutsideTrigger(kMandatory):
+	case a.has(kMandatory):
 		d.Obligation = "mandatory"
 	case a.has(kFuture):
 		d.Obligation = "future"
@@ -424,13 +424,6 @@ func assessClause(text, lang, instr string) Clause {
 		Dimensions: d,
 		Spans:      a.spans(text),
 	}
-}
-
-// hasOutsideTrigger reports a cue of kind k that is not part of a
-// condition ("shall be considered an attack" is binding; "should" in "if
-// it should be attacked" is not).
-func (a *analysis) hasOutsideTrigger(k kind) bool {
-	return a.has(k)
 }
 
 // recitalWords open a preambular recital.

@@ -13,7 +13,7 @@ var abbreviations = map[string]bool{
 	"art": true, "arts": true, "para": true, "paras": true, "no": true, "nos": true, "e.g": true, "i.e": true,
 	"u.n": true, "u.s": true, "u.k": true, "u.s.s.r": true, "mr": true, "mrs": true, "dr": true, "st": true,
 	"vs": true, "cf": true, "viz": true, "sec": true, "secs": true, "ch": true, "p": true, "pp": true, "vol": true,
-	"doc": true, "res": true, "op": true, "annex": false, "approx": true, "incl": true, "ibid": true,
+	"doc": true, "res": true, "op": true, "approx": true, "incl": true, "ibid": true,
 	// Ukrainian and Russian
 	"ст": true, "п": true, "пп": true, "ч": true, "р": true, "рр": true, "г": true, "гг": true, "т": true,
 	"напр": true, "див": true, "см": true, "ср": true, "тис": true, "тыс": true, "млн": true, "мин": true,
