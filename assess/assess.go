@@ -106,8 +106,9 @@ type Span struct {
 }
 
 // Analyse splits text into clauses and assesses each. The language is
-// opt.Lang or, when empty, detected once for the whole text; instrument-level
-// signals are read from the whole text too.
+// opt.Lang or, when empty, detected for the whole text (and for a clause
+// written in the other script); instrument-level signals are read from the
+// whole text.
 func Analyse(text string, opt Options) (Result, error) {
 	lang, err := resolveLang(text, opt.Lang)
 	if err != nil {
@@ -119,7 +120,17 @@ func Analyse(text string, opt Options) (Result, error) {
 	instr := instrument(text, lang)
 	res := Result{Clauses: []Clause{}}
 	for _, r := range Split(text) {
-		c := assessClause(text[r[0]:r[1]], lang, instr)
+		cl := lang
+		if opt.Lang == "" {
+			// A bilingual document: a clause in the other script gets its
+			// own language. Within one script the document's language
+			// stands, since a short Ukrainian clause may lack the letters
+			// that tell it from Russian.
+			if d := DetectLanguage(text[r[0]:r[1]]); (d == "en") != (lang == "en") {
+				cl = d
+			}
+		}
+		c := assessClause(text[r[0]:r[1]], cl, instr)
 		c.Start, c.End = r[0], r[1]
 		res.Clauses = append(res.Clauses, c)
 	}

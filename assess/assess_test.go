@@ -132,6 +132,26 @@ func TestDetectLanguage(t *testing.T) {
 	}
 }
 
+func TestBilingualText(t *testing.T) {
+	text := "The Parties will consult together.\n\nУ разі збройного нападу на одну зі Сторін інші Сторони зобов'язані надати їй військову допомогу.\n\nThis Agreement shall enter into force on signature."
+	res, err := Analyse(text, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Label
+	for _, c := range res.Clauses {
+		got = append(got, c.Label)
+	}
+	if want := []Label{Assurance, Guarantee, NoCommitment}; !slices.Equal(got, want) {
+		t.Fatalf("labels %v, want %v", got, want)
+	}
+	// A forced language applies to every clause.
+	res, _ = Analyse(text, Options{Lang: "en"})
+	if res.Clauses[1].Label != NoCommitment {
+		t.Errorf("forced en read the Ukrainian clause as %s", res.Clauses[1].Label)
+	}
+}
+
 func TestBadLanguage(t *testing.T) {
 	_, err := Analyse("text", Options{Lang: "fr"})
 	if pactwatch.ErrorCode(err) != pactwatch.EINVALID {
