@@ -61,8 +61,9 @@ var Statuses = []string{"reported", "corroborated", "verified", "disputed", "rej
 // fits several times over, and a browser stays responsive.
 const maxMarkers = 50000
 
-// defaultWindow is the map's time window when the URL names none.
-const defaultWindow = 30 * 24 * time.Hour
+// defaultDays is the map's time window when the URL names none: the last
+// 30 days, today included.
+const defaultDays = 30
 
 // mapQuery is the map's filter as the URL carries it: dates are days in the
 // reporting time zone, both ends included.
@@ -91,7 +92,9 @@ func (h *Handler) parseMapQuery(q url.Values) (mapQuery, error) {
 		return mq, pactwatch.FieldErrorf(pactwatch.EINVALID, "to", "want a date like 2026-11-22, got %q", mq.To)
 	}
 	if mq.From == "" {
-		mq.From = to.Add(-defaultWindow).Format(time.DateOnly)
+		// Calendar days, not 24-hour steps: a daylight-saving change in the
+		// window must not move the first day.
+		mq.From = to.AddDate(0, 0, 1-defaultDays).Format(time.DateOnly)
 	}
 	from, err := time.ParseInLocation(time.DateOnly, mq.From, loc)
 	if err != nil {

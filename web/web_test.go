@@ -374,11 +374,19 @@ func TestMarkersEndpoint(t *testing.T) {
 		}
 	}
 
-	// Default window: the 30 days before today in the reporting time zone.
+	// Default window: the last 30 days, today included, in the reporting
+	// time zone (across the end of summer time on 25 October).
 	get(t, h, "/map/markers.json")
 	f = fake.filters[len(fake.filters)-1]
-	if !f.To.Equal(time.Date(2026, 11, 23, 0, 0, 0, 0, kyiv)) || !f.From.Equal(time.Date(2026, 10, 23, 0, 0, 0, 0, kyiv)) || f.Limit != maxMarkers+1 {
+	if !f.To.Equal(time.Date(2026, 11, 23, 0, 0, 0, 0, kyiv)) || !f.From.Equal(time.Date(2026, 10, 24, 0, 0, 0, 0, kyiv)) || f.Limit != maxMarkers+1 {
 		t.Errorf("default filter %+v", f)
+	}
+	// Spring: 30 calendar days back from 10 April cross the start of
+	// summer time on 29 March; the window still starts at midnight.
+	get(t, h, "/map/markers.json?to=2026-04-10")
+	f = fake.filters[len(fake.filters)-1]
+	if !f.From.Equal(time.Date(2026, 3, 12, 0, 0, 0, 0, kyiv)) {
+		t.Errorf("spring window starts %v, want 12 March 00:00 Kyiv", f.From)
 	}
 
 	bad := []struct{ query, field string }{
