@@ -18,12 +18,13 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(args) > 0 && args[0] == "eval" {
 		return runAssessEval(args[1:], stdout, stderr)
 	}
-	fs := newFlags("assess", "[--json] [--lang en|uk|ru] FILE|-\n       pactwatch assess eval [--set FILE] [-v]",
+	fs := newFlags("assess", "[--json] [--lang en|uk|ru] [-v] FILE|-\n       pactwatch assess eval [--set FILE] [-v]",
 		"Split an agreement's text into clauses and label each: guarantee, conditional_guarantee,\n"+
 			"assurance or no_commitment, with a 0–100 score and the words that decided it.\n"+
 			"`assess eval` measures the analyser on its labelled development set.", stderr)
 	asJSON := fs.Bool("json", false, `print {"clauses":[{"text","label","score","dimensions","spans"}]}`)
 	lang := fs.String("lang", "", "language of the text: en, uk or ru (default: detect)")
+	verbose := fs.Bool("v", false, "print each clause's dimensions under its row")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		enc.SetEscapeHTML(false)
 		return enc.Encode(res)
 	}
-	writeAssessTable(stdout, res)
+	writeAssessTable(stdout, res, *verbose)
 	return nil
 }
 
@@ -69,8 +70,9 @@ func readInput(name string, stdin io.Reader) (string, error) {
 }
 
 // writeAssessTable prints one row per clause: number, label, score, the
-// decisive words, and the clause's opening words.
-func writeAssessTable(w io.Writer, res assess.Result) {
+// decisive words, and the clause's opening words; with verbose, the
+// dimensions behind the label under each row.
+func writeAssessTable(w io.Writer, res assess.Result, verbose bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NO\tLABEL\tSCORE\tDECISIVE WORDS\tCLAUSE")
 	for i, c := range res.Clauses {
@@ -84,8 +86,22 @@ func writeAssessTable(w io.Writer, res assess.Result) {
 			words = []string{"-"}
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", i+1, c.Label, c.Score, strings.Join(words, " "), excerpt(c.Text, 60))
+		if verbose {
+			d := c.Dimensions
+			// In the last column, which does not set the others' widths.
+			fmt.Fprintf(tw, "\t\t\t\t  obligation %s (instrument %s), undertaking %s, trigger %s, discretion %s\n",
+				d.Obligation, d.Instrument, d.Undertaking, d.Trigger, d.Discretion)
+			fmt.Fprintf(tw, "\t\t\t\t  response %s, escapes %s, precision %s, delegation %s\n", strings.Join(d.Response, "+"), orNone(d.Escapes), orNone(d.Precision), orNone(d.Delegation))
+		}
 	}
 	tw.Flush()
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, "+")
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -21,6 +21,18 @@ func TestAssessTable(t *testing.T) {
 	}
 }
 
+func TestAssessVerbose(t *testing.T) {
+	out, stderr, err := runCLI(t, "assess", "-v", "../../assess/testdata/texts/nato-excerpt.en.txt")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	for _, want := range []string{"trigger automatic", "military_assistance", "armed_force", "discretion how", "undertaking consult"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verbose table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestAssessJSONFromStdin(t *testing.T) {
 	// Feed stdin through a file: runAssess reads os.Stdin for "-".
 	f, err := os.CreateTemp(t.TempDir(), "in")
