@@ -138,6 +138,8 @@ type Incident struct {
 	Claim    *Claim    `json:"claim,omitempty"`
 	Decision *Decision `json:"decision,omitempty"` // the latest review decision, if any
 	History  []Change  `json:"history"`
+
+	idx indexed // what the tracker's index holds for it
 }
 
 // Categories returns the incident's categories in a stable order.

@@ -358,6 +358,7 @@ func (t *Tracker) Merge(ids []string, analyst, why string) (*Decision, error) {
 		t.bump(from, analyst, ActionMergedInto, why, ids, []string{into.ID})
 	}
 	into.recompute(t.Config.Corroboration, &t.Config)
+	t.index(into, into.Reports)
 	t.bump(into, analyst, ActionMergedFrom, why, moved, ids[1:])
 	d := t.decision(into, analyst, OutcomeMerged, "", why, slices.Clone(ids[1:]))
 	return d, nil
@@ -414,6 +415,7 @@ func (t *Tracker) Split(id string, observations []string, analyst, why string) (
 		inc.Status = Reported
 	}
 	inc.recompute(t.Config.Corroboration, &t.Config)
+	t.index(inc, nil)
 	t.bump(inc, analyst, ActionSplitTo, why, moved, []string{child.ID})
 	t.insert(child)
 	t.bump(child, analyst, ActionSplitFrom, why, moved, []string{inc.ID})

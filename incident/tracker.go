@@ -123,6 +123,7 @@ func (t *Tracker) Add(rec *observation.Record) (*Incident, error) {
 		best.Reports = append(best.Reports, r)
 		best.recompute(t.Config.Corroboration, &t.Config)
 		t.byObs[r.ID] = best.ID
+		t.index(best, best.Reports[len(best.Reports)-1:])
 		t.bump(best, System, ActionAdded, "", []string{r.ID}, nil)
 		return best, nil
 	}
@@ -140,7 +141,7 @@ func (t *Tracker) insert(inc *Incident) {
 	for i := range inc.Reports {
 		t.byObs[inc.Reports[i].ID] = inc.ID
 	}
-	t.index(inc)
+	t.index(inc, inc.Reports)
 }
 
 // bump records a new version.
@@ -157,9 +158,13 @@ func newID(prefix, seed string) string {
 	return prefix + "-" + hex.EncodeToString(sum[:8])
 }
 
-// The spatial index: incidents by family, grid cell of their anchor and
-// day. Cells are 0.05° (about 4–5.5 km); a query scans the cells within
-// its search radius.
+// The spatial index: incidents by family, grid cell and day of their first
+// report. An incident is registered in every cell its location and origin
+// discs cover (plus a kilometre, so small drifts as reports join need no
+// re-registration) and every cell along each of its bearings; a query
+// scans the cells its own disc, widened by MaxDistanceKm, or its own
+// bearing covers. Two discs that may match overlap, so they share a cell;
+// two bearings that cross share the cell of their crossing.
 const cellDeg = 0.05
 
 type cellKey struct {
@@ -168,43 +173,88 @@ type cellKey struct {
 	day    int32
 }
 
-func cellOf(lon, lat float64) (int32, int32) {
-	return int32(math.Floor(lon / cellDeg)), int32(math.Floor(lat / cellDeg))
+// indexed is what an incident was registered with.
+type indexed struct {
+	location, origin *Disc
 }
 
 func dayOf(t time.Time) int32 { return int32(t.Unix() / 86400) }
 
-// anchor is where an incident is indexed: its location, else its origin,
-// else its first bearing's observer.
-func anchor(inc *Incident) *Disc {
-	if inc.Location != nil {
-		return inc.Location
-	}
-	if inc.Origin != nil {
-		return inc.Origin
-	}
-	for i := range inc.Reports {
-		if inc.Reports[i].Observer != nil {
-			return inc.Reports[i].Observer
+// maxIndexedRadiusKm bounds the uncertainty the index covers: a report or
+// incident vaguer than this (a whole district) is matched only within this
+// radius; analysts merge the rest by hand.
+const maxIndexedRadiusKm = 30
+
+// driftKm is the slack of a registration.
+const driftKm = 1
+
+// discCells calls f for every cell within km of the disc's centre.
+func discCells(p orb.Point, km float64, f func(x, y int32)) {
+	km = min(km, maxIndexedRadiusKm+driftKm+50)
+	dLat := km / kmPerDegLat
+	dLon := dLat / math.Max(math.Cos(p[1]*math.Pi/180), 0.05)
+	dLon = min(dLon, 180)
+	x0, y0 := int32(math.Floor((p[0]-dLon)/cellDeg)), int32(math.Floor((p[1]-dLat)/cellDeg))
+	x1, y1 := int32(math.Floor((p[0]+dLon)/cellDeg)), int32(math.Floor((p[1]+dLat)/cellDeg))
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			f(x, y)
 		}
 	}
-	return nil
 }
 
-func (t *Tracker) index(inc *Incident) {
-	a := anchor(inc)
-	if a == nil {
-		return
+// rayCells calls f for every cell within widthKm of the bearing's line
+// (and its wedge), once each.
+func rayCells(b Bearing, widthKm float64, f func(x, y int32)) {
+	seen := map[[2]int32]bool{}
+	dx, dy := b.dir()
+	step := cellDeg * kmPerDegLat / 2
+	lo, hi := max(b.MinKm-widthKm-b.FromKm, 0), min(b.MaxKm+widthKm+b.FromKm, 500)
+	tan := math.Tan(math.Min(b.ErrDeg, 60) * math.Pi / 180)
+	for d := lo; ; d += step {
+		d = min(d, hi)
+		p := fromPlane(b.From, d*dx, d*dy)
+		discCells(p, widthKm+b.FromKm+d*tan+step, func(x, y int32) {
+			if k := [2]int32{x, y}; !seen[k] {
+				seen[k] = true
+				f(x, y)
+			}
+		})
+		if d >= hi {
+			return
+		}
 	}
-	x, y := cellOf(a.Point[0], a.Point[1])
-	k := cellKey{inc.Family, x, y, dayOf(inc.First)}
-	t.grid[k] = append(t.grid[k], inc)
 }
 
-// maxIndexedRadiusKm bounds the uncertainty the index searches for: a
-// report or incident vaguer than this (a whole district) is matched only
-// within this radius; analysts merge the rest by hand.
-const maxIndexedRadiusKm = 30
+// index registers what of the incident is not yet registered: its
+// location and origin if they moved out of their registered discs, and the
+// bearings of the given reports.
+func (t *Tracker) index(inc *Incident, reports []Report) {
+	day := dayOf(inc.First)
+	add := func(x, y int32) {
+		k := cellKey{inc.Family, x, y, day}
+		t.grid[k] = append(t.grid[k], inc)
+	}
+	covered := func(old, d *Disc) bool {
+		return old != nil && distanceKm(old.Point, d.Point)+d.RadiusKm <= old.RadiusKm
+	}
+	for _, d := range []struct {
+		disc *Disc
+		reg  **Disc
+	}{{inc.Location, &inc.idx.location}, {inc.Origin, &inc.idx.origin}} {
+		if d.disc == nil || covered(*d.reg, d.disc) {
+			continue
+		}
+		r := min(d.disc.RadiusKm, maxIndexedRadiusKm) + driftKm
+		discCells(d.disc.Point, r, add)
+		*d.reg = &Disc{Point: d.disc.Point, RadiusKm: r}
+	}
+	for i := range reports {
+		if b, ok := bearingOf(&reports[i], &t.Config); ok {
+			rayCells(b, driftKm, add)
+		}
+	}
+}
 
 // match returns the open incident the report best fits, or nil.
 func (t *Tracker) match(r *Report) *Incident {
@@ -216,43 +266,32 @@ func (t *Tracker) match(r *Report) *Incident {
 		}
 	}
 	b, hasBearing := bearingOf(r, cfg)
-	radius := 0.0
-	for _, d := range spots {
-		radius = max(radius, cfg.MaxDistanceKm+2*min(d.RadiusKm, maxIndexedRadiusKm))
-	}
-	var centre *Disc
-	if len(spots) > 0 {
-		centre = spots[0]
-	}
-	if hasBearing {
-		// The other bearing's observer may stand up to twice the range away.
-		radius = max(radius, 2*b.MaxKm+b.FromKm)
-		centre = r.Observer
-	}
-	if centre == nil {
+	if len(spots) == 0 && !hasBearing {
 		return nil
 	}
-	radius += 2 * cellDeg * kmPerDegLat // anchors drift as reports join
 	family := r.Category.Family()
-	dLat := radius / kmPerDegLat
-	dLon := dLat / math.Max(math.Cos(centre.Point[1]*math.Pi/180), 0.01)
-	x0, y0 := cellOf(centre.Point[0]-dLon, centre.Point[1]-dLat)
-	x1, y1 := cellOf(centre.Point[0]+dLon, centre.Point[1]+dLat)
 	d0 := dayOf(r.At.Add(-cfg.Window - cfg.MaxSpan))
-	d1 := dayOf(r.Until.Add(cfg.Window))
+	d1 := dayOf(r.Until.Add(cfg.Window + cfg.MaxSpan))
 	var best *Incident
 	bestScore := math.Inf(1)
-	for day := d0; day <= d1; day++ {
-		for x := x0; x <= x1; x++ {
-			for y := y0; y <= y1; y++ {
-				for _, inc := range t.grid[cellKey{family, x, y, day}] {
-					if s, ok := t.fits(inc, r, spots, b, hasBearing); ok &&
-						(s < bestScore || s == bestScore && inc.First.Before(best.First)) {
-						best, bestScore = inc, s
-					}
+	visit := func(x, y int32) {
+		for day := d0; day <= d1; day++ {
+			for _, inc := range t.grid[cellKey{family, x, y, day}] {
+				if inc == best {
+					continue
+				}
+				if s, ok := t.fits(inc, r, spots, b, hasBearing); ok &&
+					(s < bestScore || s == bestScore && inc.First.Before(best.First)) {
+					best, bestScore = inc, s
 				}
 			}
 		}
+	}
+	for _, d := range spots {
+		discCells(d.Point, cfg.MaxDistanceKm+min(d.RadiusKm, maxIndexedRadiusKm), visit)
+	}
+	if hasBearing {
+		rayCells(b, cfg.MaxDistanceKm, visit)
 	}
 	return best
 }
