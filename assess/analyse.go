@@ -232,23 +232,43 @@ func (a *analysis) mark(idx ...int) {
 	}
 }
 
-// assessClause is the whole analysis of one clause.
+// assessClause is the whole analysis of one clause: find the cues, classify
+// every act by what governs it, decide the label, then fill in the
+// dimensions and the score.
 func assessClause(text, lang, instr string) Clause {
 	a := &analysis{decisive: map[int]bool{}, actState: map[int]string{}}
 	a.toks = tokenize(text, sentenceStarts(text))
 	a.hits = findCues(a.toks, lang)
 	a.findTriggers()
+	a.classifyActs()
 
 	d := Dimensions{Instrument: instr, Response: []string{}, Precision: []string{}, Escapes: []string{}, Delegation: []string{}}
+	d.Trigger = a.triggerKind()
+	label := a.decide(text, &d)
+	a.fillDimensions(label, &d)
+	return Clause{
+		Text:       text,
+		Label:      label,
+		Score:      score(label, d),
+		Dimensions: d,
+		Spans:      a.spans(text),
+	}
+}
 
-	// Classify every act.
-	for _, i := range append(a.of(kAct), a.of(kCommonDanger)...) {
-		if n := a.negated(i); n >= 0 && a.hits[i].cue.kind == kAct {
+// classifyActs gives every act its status: negated, deferred to a further
+// decision, a third-party body's power, hortatory, discretionary, or direct.
+func (a *analysis) classifyActs() {
+	for _, i := range a.acts() {
+		if a.hits[i].cue.kind == kAct && a.negated(i) >= 0 {
 			a.actState[i] = actNegated
 			continue
 		}
 		nearest, scope := a.governorOf(i)
-		whether := false
+		nk := kind(-1)
+		if nearest >= 0 {
+			nk = a.hits[nearest].cue.kind
+		}
+		whether := nk == kWhether
 		for _, w := range a.of(kWhether) {
 			if a.hits[w].sent == a.hits[i].sent && a.whetherApplies(w, i) {
 				whether = true
@@ -257,101 +277,116 @@ func assessClause(text, lang, instr string) Clause {
 		switch {
 		case scope >= 0:
 			a.actState[i] = actDeferred
-		case a.bodyBefore(i) && (whether || nearest >= 0 && (a.hits[nearest].cue.kind == kHortatory || a.hits[nearest].cue.kind == kWhether)):
+		case a.bodyBefore(i) && (whether || nk == kHortatory):
 			a.actState[i] = actPower
-		case nearest >= 0 && (a.hits[nearest].cue.kind == kHortatory || a.hits[nearest].cue.kind == kIntend):
+		case nk == kHortatory || nk == kIntend:
 			a.actState[i] = actHortatory
-		case whether || nearest >= 0 && a.hits[nearest].cue.kind == kWhether:
+		case whether:
 			a.actState[i] = actDiscretionary
 		default:
 			a.actState[i] = actDirect
 		}
 	}
-	// Restraint that is only the object of monitoring ("verification of the
-	// ceasefire") is not promised by this clause.
-	var restraints []int
+}
+
+// acts are the hits that promise an act, common danger included.
+func (a *analysis) acts() []int {
+	return append(a.of(kAct), a.of(kCommonDanger)...)
+}
+
+// withState returns the acts in state st, in text order.
+func (a *analysis) withState(st string) []int {
+	var out []int
+	for _, i := range a.acts() {
+		if a.actState[i] == st {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// restraints are the restraint cues the clause promises, negated acts
+// included. Restraint that is only the object of monitoring ("verification
+// of the ceasefire") is not promised by this clause.
+func (a *analysis) restraints() []int {
+	var out []int
 	for _, i := range a.of(kRestrain) {
 		if _, scope := a.governorOf(i); scope >= 0 && a.hits[scope].cue.kind == kMonitor {
 			continue
 		}
-		restraints = append(restraints, i)
+		out = append(out, i)
 	}
-	for i, s := range a.actState {
-		if s == actNegated {
-			restraints = append(restraints, i)
-		}
-	}
-	slices.Sort(restraints)
+	out = append(out, a.withState(actNegated)...)
+	slices.Sort(out)
+	return out
+}
 
-	// Trigger.
+func (a *analysis) triggerKind() string {
 	switch {
 	case a.has(kOpinion):
-		d.Trigger = "discretionary"
+		return "discretionary"
 	case len(a.trigger) > 0 && a.has(kNarrow):
-		d.Trigger = "narrow"
+		return "narrow"
 	case len(a.trigger) > 0:
-		d.Trigger = "automatic"
-	default:
-		d.Trigger = "none"
+		return "automatic"
 	}
+	return "none"
+}
 
-	// Label.
-	var direct, directMil, triggeredMil []int
-	for i, s := range a.actState {
-		if s != actDirect {
-			continue
-		}
-		direct = append(direct, i)
-		switch a.hits[i].cue.response {
-		case MilitaryAssistance, Sanctions:
+// decide applies the label rules in order (docs/assess.md, "Label") and
+// marks the decisive hits.
+func (a *analysis) decide(text string, d *Dimensions) Label {
+	// Direct acts of military assistance or sanctions, and those of armed
+	// force: "Joint Command of the armed forces" is no promise to fight, so
+	// force counts only with a trigger. Economic aid, or an act of
+	// unspecified kind, never makes a guarantee.
+	var directMil, triggeredMil []int
+	for _, i := range a.withState(actDirect) {
+		r := a.hits[i].cue.response
+		if r == MilitaryAssistance || r == Sanctions {
 			directMil = append(directMil, i)
-		case ArmedForce:
-			// "Joint Command of the armed forces" is no promise to fight;
-			// force counts with a trigger.
-		default:
-			continue // economic aid, or an act of unspecified kind alone
 		}
-		if a.triggered(i) {
+		if (r == MilitaryAssistance || r == Sanctions || r == ArmedForce) && a.triggered(i) {
 			triggeredMil = append(triggeredMil, i)
 		}
 	}
-	slices.Sort(direct)
-	slices.Sort(directMil)
 	constitutional := a.of(kConstitutional)
 	commonDanger := a.of(kCommonDanger)
 
-	var label Label
+	d.Undertaking = "act"
 	switch {
 	case a.has(kDefinition):
-		label = NoCommitment
 		a.mark(a.of(kDefinition)...)
 		d.Undertaking = "none"
+		return NoCommitment
 	case isRecital(text, a.toks):
-		label = NoCommitment
 		d.Undertaking = "none"
+		return NoCommitment
 	case len(commonDanger) > 0 && a.actState[commonDanger[0]] == actDirect:
-		label = ConditionalGuarantee
-		d.Undertaking = "act"
 		a.mark(commonDanger...)
 		a.markGovernors(commonDanger)
 		a.mark(directMil...)
-		a.mark(constitutional...)
 		a.markGovernors(directMil)
+		a.mark(constitutional...)
+		return ConditionalGuarantee
 	case len(triggeredMil) > 0:
-		label = Guarantee
-		if len(constitutional) > 0 {
-			label = ConditionalGuarantee
-			a.mark(constitutional...)
-		}
-		d.Undertaking = "act"
 		a.mark(triggeredMil...)
-		a.mark(a.trigger...)
 		a.markGovernors(triggeredMil)
-	default:
-		label, d.Undertaking = a.assurance(restraints, directMil)
+		a.mark(a.trigger...)
+		if len(constitutional) > 0 {
+			a.mark(constitutional...)
+			return ConditionalGuarantee
+		}
+		return Guarantee
 	}
+	label, undertaking := a.assurance(a.restraints(), directMil)
+	d.Undertaking = undertaking
+	return label
+}
 
-	// Obligation.
+// fillDimensions records obligation, response, discretion, escapes,
+// precision and delegation.
+func (a *analysis) fillDimensions(label Label, d *Dimensions) {
 	switch {
 	case a.has(kMandatory):
 		d.Obligation = "mandatory"
@@ -365,7 +400,7 @@ func assessClause(text, lang, instr string) Clause {
 
 	// Response: what the clause itself promises to do.
 	if label == Guarantee || label == ConditionalGuarantee {
-		for _, i := range direct {
+		for _, i := range a.withState(actDirect) {
 			d.Response = appendOnce(d.Response, a.hits[i].cue.response)
 		}
 	}
@@ -376,7 +411,6 @@ func assessClause(text, lang, instr string) Clause {
 		d.Response = append(d.Response, NoResponse)
 	}
 
-	// Discretion, escapes, precision, delegation.
 	d.Discretion = "none"
 	if a.has(kHow) {
 		d.Discretion = "how"
@@ -384,26 +418,25 @@ func assessClause(text, lang, instr string) Clause {
 	if a.has(kWhether) {
 		d.Discretion = "whether"
 	}
-	if len(constitutional) > 0 && (label == ConditionalGuarantee || len(a.actState) > 0) {
+
+	if a.has(kConstitutional) && len(a.actState) > 0 {
 		d.Escapes = append(d.Escapes, "constitutional")
 	}
-	if len(commonDanger) > 0 {
-		d.Escapes = append(d.Escapes, "common_danger")
+	for _, e := range []struct {
+		k    kind
+		name string
+	}{{kCommonDanger, "common_danger"}, {kCarveOut, "carve_out"}, {kHedge, "hedge"}} {
+		if a.has(e.k) {
+			d.Escapes = append(d.Escapes, e.name)
+		}
 	}
-	if a.has(kCarveOut) {
-		d.Escapes = append(d.Escapes, "carve_out")
-	}
-	if a.has(kHedge) {
-		d.Escapes = append(d.Escapes, "hedge")
-	}
-	if a.has(kImmediacy) {
-		d.Precision = append(d.Precision, "immediacy")
-	}
-	if a.has(kDeadline) {
-		d.Precision = append(d.Precision, "deadline")
-	}
-	if a.has(kDistance) {
-		d.Precision = append(d.Precision, "distance")
+	for _, p := range []struct {
+		k    kind
+		name string
+	}{{kImmediacy, "immediacy"}, {kDeadline, "deadline"}, {kDistance, "distance"}} {
+		if a.has(p.k) {
+			d.Precision = append(d.Precision, p.name)
+		}
 	}
 	for _, r := range d.Response {
 		if r == ArmedForce || r == Sanctions || r == EconomicAid {
@@ -415,14 +448,6 @@ func assessClause(text, lang, instr string) Clause {
 	}
 	if a.has(kBody) {
 		d.Delegation = append(d.Delegation, "third_party_body")
-	}
-
-	return Clause{
-		Text:       text,
-		Label:      label,
-		Score:      score(label, d),
-		Dimensions: d,
-		Spans:      a.spans(text),
 	}
 }
 
@@ -495,16 +520,8 @@ func (a *analysis) markGovernors(acts []int) {
 // assurance decides between assurance and no commitment when no act is
 // directly promised, and names the undertaking.
 func (a *analysis) assurance(restraints, directMil []int) (Label, string) {
-	var deferred, soft []int
-	for i, s := range a.actState {
-		switch s {
-		case actDeferred:
-			deferred = append(deferred, i)
-		case actHortatory, actDiscretionary:
-			soft = append(soft, i)
-		}
-	}
-	slices.Sort(deferred)
+	deferred := a.withState(actDeferred)
+	soft := append(a.withState(actHortatory), a.withState(actDiscretionary)...)
 	slices.Sort(soft)
 	switch {
 	case a.has(kSeek):
