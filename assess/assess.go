@@ -29,6 +29,11 @@ const (
 // Labels in order of strength, strongest first.
 var Labels = []Label{Guarantee, ConditionalGuarantee, Assurance, NoCommitment}
 
+// IsGuarantee reports whether the label promises an act for the protected
+// state (a guarantee, conditional or not). A commitment an agreement treats
+// as a guarantee but whose text reads otherwise deserves a warning.
+func (l Label) IsGuarantee() bool { return l == Guarantee || l == ConditionalGuarantee }
+
 // MaxInput is the largest text Analyse accepts (a long treaty is ~100 kB).
 const MaxInput = 2 << 20
 

@@ -68,6 +68,14 @@ func TestAssessClauseRules(t *testing.T) {
 	}
 }
 
+func TestIsGuarantee(t *testing.T) {
+	for l, want := range map[Label]bool{Guarantee: true, ConditionalGuarantee: true, Assurance: false, NoCommitment: false, "": false} {
+		if l.IsGuarantee() != want {
+			t.Errorf("%q.IsGuarantee() = %v", l, !want)
+		}
+	}
+}
+
 func TestDimensions(t *testing.T) {
 	c, err := AssessClause("If a Party is attacked, the other Parties shall immediately, within 24 hours, come to its assistance with all such means as they deem necessary, including armed force. The OSCE shall monitor compliance.", "en")
 	if err != nil {
