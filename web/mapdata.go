@@ -132,11 +132,31 @@ func (mq mapQuery) encode() string {
 	return v.Encode()
 }
 
-// families lists the category families in the order of vocab.Categories'
-// first appearance, each with its categories.
+// categoryOrder is the order the UI lists categories and their families in:
+// ceasefire violations first, in the order monitoring missions report them
+// (explosions, projectiles, flashes, flares, bursts), then strikes, weapons,
+// the mission, civilians. A category missing here is listed last (the
+// tests insist on none missing).
+var categoryOrder = []vocab.Category{
+	vocab.Explosion, vocab.ProjectileInFlight, vocab.MuzzleFlash, vocab.IlluminationFlare, vocab.BurstOfFire,
+	vocab.Airstrike, vocab.DroneStrike, vocab.MissileStrike,
+	vocab.HeavyWeaponSighted, vocab.WeaponMissing,
+	vocab.MovementRestriction, vocab.EquipmentInterference,
+	vocab.CivilianCasualty, vocab.InfrastructureDamage,
+	vocab.MineUXO, vocab.TroopMovement, vocab.CyberAttack, vocab.Other,
+}
+
+// families lists the category families with their categories, in
+// categoryOrder.
 func families() []familyCategories {
-	var out []familyCategories
+	cats := slices.Clone(categoryOrder)
 	for _, c := range vocab.Categories() {
+		if !slices.Contains(cats, c) {
+			cats = append(cats, c)
+		}
+	}
+	var out []familyCategories
+	for _, c := range cats {
 		i := slices.IndexFunc(out, func(f familyCategories) bool { return f.Family == c.Family() })
 		if i < 0 {
 			out = append(out, familyCategories{Family: c.Family()})

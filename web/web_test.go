@@ -125,6 +125,17 @@ func TestCatalogsComplete(t *testing.T) {
 // TestPagesRenderInEveryLanguage renders each page in each language; the
 // handler's missing hook fails the test on any message id a template uses
 // that a catalog lacks.
+func TestCategoryOrderIsComplete(t *testing.T) {
+	for _, c := range vocab.Categories() {
+		if !slices.Contains(categoryOrder, c) {
+			t.Errorf("category %s missing from categoryOrder", c)
+		}
+	}
+	if len(categoryOrder) != len(vocab.Categories()) {
+		t.Errorf("categoryOrder has %d entries, vocab %d", len(categoryOrder), len(vocab.Categories()))
+	}
+}
+
 func TestPagesRenderInEveryLanguage(t *testing.T) {
 	h := newTestHandler(t, newFakeMap(20))
 	for _, tag := range languages {
