@@ -172,20 +172,29 @@ func (s *DB) runGroup(group []*request, errs []error) error {
 		return fmt.Errorf("lock the tree head: %w", err)
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, size: size, cache: map[int64]tlog.Hash{}}
-	for i, r := range group {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
-			return err
+	if len(group) == 1 {
+		// Alone in its group, a request needs no savepoint: its failure
+		// rolls back the whole transaction.
+		if err := group[0].fn(w); err != nil {
+			errs[0] = asError(err)
+			return nil
 		}
-		before := w.size
-		if err := r.fn(w); err != nil {
-			errs[i] = asError(err)
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT req"); err != nil {
+	} else {
+		for i, r := range group {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
 				return err
 			}
-			w.forget(before)
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT req"); err != nil {
-			return err
+			before := w.size
+			if err := r.fn(w); err != nil {
+				errs[i] = asError(err)
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT req"); err != nil {
+					return err
+				}
+				w.forget(before)
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT req"); err != nil {
+				return err
+			}
 		}
 	}
 	if w.size != size {
@@ -316,18 +325,34 @@ func (w *wtx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
+// encodedLeaf is a leaf with its entry bytes and leaf hash, computed in the
+// caller's goroutine so that the committer only writes.
+type encodedLeaf struct {
+	Leaf
+	data []byte
+	hash tlog.Hash
+}
+
+func encodeLeaves(leaves []Leaf) ([]encodedLeaf, error) {
+	out := make([]encodedLeaf, len(leaves))
+	for i, l := range leaves {
+		data := l.Entry.Marshal()
+		if len(data) > ledger.MaxEntrySize {
+			return nil, pactwatch.FieldErrorf(pactwatch.ETOOLARGE, "entry", "ledger entry of %d bytes, over %d", len(data), ledger.MaxEntrySize)
+		}
+		out[i] = encodedLeaf{Leaf: l, data: data, hash: tlog.RecordHash(data)}
+	}
+	return out, nil
+}
+
 // appendLeaves appends the leaves in order, writing entry rows and stored
 // hashes, and returns the index of the first.
-func (w *wtx) appendLeaves(leaves []Leaf) (int64, error) {
+func (w *wtx) appendLeaves(leaves []encodedLeaf) (int64, error) {
 	first := w.size
 	entryRows := make([]any, 0, 6*len(leaves))
 	hashRows := make([]any, 0, 4*len(leaves)+2)
 	for _, l := range leaves {
-		data := l.Entry.Marshal()
-		if len(data) > ledger.MaxEntrySize {
-			return 0, pactwatch.FieldErrorf(pactwatch.ETOOLARGE, "entry", "ledger entry of %d bytes, over %d", len(data), ledger.MaxEntrySize)
-		}
-		hs, err := tlog.StoredHashesForRecordHash(w.size, tlog.RecordHash(data), w)
+		hs, err := tlog.StoredHashesForRecordHash(w.size, l.hash, w)
 		if err != nil {
 			return 0, fmt.Errorf("ledger hashes for leaf %d: %w", w.size, err)
 		}
@@ -336,7 +361,7 @@ func (w *wtx) appendLeaves(leaves []Leaf) (int64, error) {
 			w.cache[base+int64(j)] = h
 			hashRows = append(hashRows, base+int64(j), h[:])
 		}
-		entryRows = append(entryRows, w.size, l.Entry.Type, l.Entry.RecordID, data, nonNil(l.Salt), nonNil(l.PublicSalt))
+		entryRows = append(entryRows, w.size, l.Entry.Type, l.Entry.RecordID, l.data, nonNil(l.Salt), nonNil(l.PublicSalt))
 		w.size++
 	}
 	if err := w.insert("ledger_entries", entryInsertCols, 6, entryRows); err != nil {
@@ -359,7 +384,7 @@ func nonNil(b []byte) []byte {
 // enough to amortise statement overhead, small enough to stay prepared. It
 // is a power of two: inserts are split into power-of-two chunks, so that
 // log2(insertChunk)+1 prepared shapes per table cover every row count.
-const insertChunk = 128
+const insertChunk = 256
 
 // insert writes rows (ncols values each, flattened) with multi-row INSERTs.
 func (w *wtx) insert(table, cols string, ncols int, vals []any) error {

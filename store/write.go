@@ -57,8 +57,12 @@ func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, 
 	for i, r := range recs {
 		ids[i] = r.ID
 	}
+	encoded, err := encodeLeaves(leaves)
+	if err != nil {
+		return nil, err
+	}
 	var results []InsertResult
-	err := s.write(ctx, len(recs), func(w *wtx) error {
+	err = s.write(ctx, len(recs), func(w *wtx) error {
 		results = make([]InsertResult, len(recs))
 		stored, err := w.storedObservations(ids)
 		if err != nil {
@@ -87,9 +91,9 @@ func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, 
 		if len(fresh) == 0 {
 			return nil
 		}
-		ls := make([]Leaf, len(fresh))
+		ls := make([]encodedLeaf, len(fresh))
 		for k, i := range fresh {
-			ls[k] = leaves[i]
+			ls[k] = encoded[i]
 		}
 		first, err := w.appendLeaves(ls)
 		if err != nil {
@@ -192,6 +196,7 @@ func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendR
 		return nil, nil
 	}
 	ids := make([]any, len(recs))
+	leaves := make([]Leaf, len(recs))
 	for i, r := range recs {
 		field := fmt.Sprintf("records[%d]", i)
 		switch {
@@ -203,9 +208,14 @@ func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendR
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".leaf", "ledger leaf is for %s %q", r.Leaf.Entry.Type, r.Leaf.Entry.RecordID)
 		}
 		ids[i] = r.ID
+		leaves[i] = r.Leaf
+	}
+	encoded, err := encodeLeaves(leaves)
+	if err != nil {
+		return nil, err
 	}
 	var results []AppendResult
-	err := s.write(ctx, len(recs), func(w *wtx) error {
+	err = s.write(ctx, len(recs), func(w *wtx) error {
 		results = make([]AppendResult, len(recs))
 		stored := map[string]GenericRecord{}
 		const chunk = 500
@@ -245,9 +255,9 @@ func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendR
 		if len(fresh) == 0 {
 			return nil
 		}
-		ls := make([]Leaf, len(fresh))
+		ls := make([]encodedLeaf, len(fresh))
 		for k, i := range fresh {
-			ls[k] = recs[i].Leaf
+			ls[k] = encoded[i]
 		}
 		first, err := w.appendLeaves(ls)
 		if err != nil {
@@ -303,6 +313,10 @@ func (s *DB) PutPrincipal(ctx context.Context, p Principal, leaf Leaf) error {
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.now()
 	}
+	enc, err := encodeLeaves([]Leaf{leaf})
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, 1, func(w *wtx) error {
 		rows, err := w.query("SELECT "+principalCols+" FROM principals WHERE id = ?", p.ID)
 		if err != nil {
@@ -331,7 +345,7 @@ func (s *DB) PutPrincipal(ctx context.Context, p Principal, leaf Leaf) error {
 				return pactwatch.FieldErrorf(pactwatch.ECONFLICT, "token", "token already in use")
 			}
 		}
-		idx, err := w.appendLeaves([]Leaf{leaf})
+		idx, err := w.appendLeaves(enc)
 		if err != nil {
 			return err
 		}
@@ -386,6 +400,10 @@ func (s *DB) RevokePrincipal(ctx context.Context, id string, at time.Time, leaf 
 	if at.IsZero() {
 		return pactwatch.FieldErrorf(pactwatch.EINVALID, "revoked_at", "missing revocation time")
 	}
+	enc, err := encodeLeaves([]Leaf{leaf})
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, 1, func(w *wtx) error {
 		var revoked sql.NullInt64
 		err := w.tx.QueryRowContext(w.ctx, w.s.d.rebind("SELECT revoked_at FROM principals WHERE id = ?"), id).Scan(&revoked)
@@ -398,7 +416,7 @@ func (s *DB) RevokePrincipal(ctx context.Context, id string, at time.Time, leaf 
 		if revoked.Valid {
 			return pactwatch.FieldErrorf(pactwatch.ECONFLICT, "id", "principal %s is already revoked", id)
 		}
-		idx, err := w.appendLeaves([]Leaf{leaf})
+		idx, err := w.appendLeaves(enc)
 		if err != nil {
 			return err
 		}
@@ -418,8 +436,12 @@ func (s *DB) PutEvidence(ctx context.Context, ev Evidence, leaf Leaf) (bool, err
 	if ev.Size < 0 {
 		return false, pactwatch.FieldErrorf(pactwatch.EINVALID, "size", "negative size")
 	}
+	enc, err := encodeLeaves([]Leaf{leaf})
+	if err != nil {
+		return false, err
+	}
 	existed := false
-	err := s.write(ctx, 1, func(w *wtx) error {
+	err = s.write(ctx, 1, func(w *wtx) error {
 		existed = false
 		var n int
 		if err := w.tx.QueryRowContext(w.ctx, w.s.d.rebind("SELECT COUNT(*) FROM evidence WHERE sha256 = ?"), ev.SHA256).Scan(&n); err != nil {
@@ -429,7 +451,7 @@ func (s *DB) PutEvidence(ctx context.Context, ev Evidence, leaf Leaf) (bool, err
 			existed = true
 			return nil
 		}
-		idx, err := w.appendLeaves([]Leaf{leaf})
+		idx, err := w.appendLeaves(enc)
 		if err != nil {
 			return err
 		}
