@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A pattern is a sequence of word tests matched against consecutive tokens,
@@ -19,6 +20,11 @@ import (
 type pattern struct {
 	src   string
 	elems []elem
+	// starts holds the first letters a match can begin with, and
+	// number whether it can begin with a number: findAll skips other
+	// tokens without trying them.
+	starts map[rune]bool
+	number bool
 }
 
 type elem struct {
@@ -69,6 +75,15 @@ func parsePattern(src string) (pattern, error) {
 	}
 	if len(p.elems) == 0 || p.elems[0].gap > 0 || p.elems[len(p.elems)-1].gap > 0 {
 		return p, fmt.Errorf("pattern %q: must start and end with a word", src)
+	}
+	p.starts = map[rune]bool{}
+	for _, a := range p.elems[0].alts {
+		if a.number {
+			p.number = true
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(a.word)
+		p.starts[r] = true
 	}
 	return p, nil
 }
@@ -125,6 +140,9 @@ func (p pattern) match(toks []token, masked []bool, i, k, sent int) int {
 func (p pattern) findAll(toks []token, masked []bool) [][2]int {
 	var out [][2]int
 	for i := 0; i < len(toks); i++ {
+		if !p.starts[toks[i].first] && !(p.number && toks[i].first >= '0' && toks[i].first <= '9') {
+			continue
+		}
 		if end := p.matchAt(toks, masked, i); end >= i {
 			out = append(out, [2]int{i, end})
 			i = end

@@ -11,6 +11,7 @@ import (
 // apostrophes ("self-defence", "зобов'язання") so that a stem can match them.
 type token struct {
 	norm       string
+	first      rune // first letter of norm, for a quick pattern test
 	start, end int
 	sentence   int // index of the sentence the word is in
 }
@@ -68,7 +69,9 @@ func tokenize(text string, sentenceStarts []int) []token {
 		for sent+1 < len(sentenceStarts) && sentenceStarts[sent+1] <= start {
 			sent++
 		}
-		toks = append(toks, token{norm: b.String(), start: start, end: i, sentence: sent})
+		norm := b.String()
+		first, _ := utf8.DecodeRuneInString(norm)
+		toks = append(toks, token{norm: norm, first: first, start: start, end: i, sentence: sent})
 	}
 	return toks
 }
