@@ -126,6 +126,13 @@ func TestMapLanguageSwitch(t *testing.T) {
 		if !strings.Contains(popup, s.popupLabel) || !strings.Contains(popup, "<b>not bold</b>") {
 			t.Errorf("%s: popup %q lacks %q or the narrative as submitted", s.lang, popup, s.popupLabel)
 		}
+		// Leaflet's own controls speak the page's language too.
+		for _, sel := range []string{".leaflet-control-zoom-in", ".leaflet-control-layers-toggle", ".leaflet-popup-close-button"} {
+			label := webtest.Run(b, chromedp.Evaluate[string](`(e => e.getAttribute("aria-label") || e.title)(document.querySelector("` + sel + `"))`))
+			if label == "" || label == "Zoom in" && s.lang != "en" || label == "Layers" && s.lang != "en" || label == "Close popup" {
+				t.Errorf("%s: %s labelled %q", s.lang, sel, label)
+			}
+		}
 		b.Screenshot("map-popup-" + s.lang)
 	}
 	// The last choice is remembered by the cookie.

@@ -105,6 +105,7 @@ func (h *Handler) scriptMessages(l *locale) map[string]any {
 	m := map[string]any{}
 	for _, id := range []string{
 		"map.loading", "map.error", "map.attribution", "map.zones", "map.inventory", "map.illustrative",
+		"map.zoom_in", "map.zoom_out", "map.layers", "map.close",
 		"popup.kind", "popup.time", "popup.category", "popup.status", "popup.count", "popup.details",
 		"kind.incident", "kind.observation",
 	} {

@@ -47,7 +47,8 @@
 
   // Zoom 4 (Europe) to 14 (a village): markercluster builds one grid per
   // zoom level, so fewer levels load 10k markers faster.
-  var map = L.map(el, { zoomSnap: 0.5, minZoom: 4, maxZoom: 14, keyboard: true });
+  var map = L.map(el, { zoomSnap: 0.5, minZoom: 4, maxZoom: 14, keyboard: true, zoomControl: false });
+  L.control.zoom({ zoomInTitle: t("map.zoom_in"), zoomOutTitle: t("map.zoom_out") }).addTo(map);
   map.attributionControl.setPrefix("Leaflet");
   map.attributionControl.addAttribution(escapeHTML(t("map.attribution")));
   // Ukraine and its neighbourhood until the zones load; then the view fits
@@ -73,6 +74,16 @@
   // Zones: one overlay per kind, switchable from the layers control.
   var zoneLayers = {};
   var layersControl = L.control.layers(null, {}, { collapsed: true }).addTo(map);
+  var toggle = layersControl.getContainer().querySelector(".leaflet-control-layers-toggle");
+  if (toggle) {
+    toggle.title = t("map.layers");
+    toggle.setAttribute("aria-label", t("map.layers"));
+  }
+  // Leaflet's popup close button speaks English; make it speak the page's language.
+  map.on("popupopen", function (ev) {
+    var close = ev.popup.getElement() && ev.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", t("map.close")); close.title = t("map.close"); }
+  });
   var known = ["territory", "controlled_area", "demilitarised", "withdrawal", "buffer", "holding_area", "party_line", "contact_line"];
 
   function zoneKind(f) {
