@@ -128,7 +128,7 @@ func TestMapLanguageSwitch(t *testing.T) {
 		}
 		// Leaflet's own controls speak the page's language too.
 		for _, sel := range []string{".leaflet-control-zoom-in", ".leaflet-control-layers-toggle", ".leaflet-popup-close-button"} {
-			label := webtest.Run(b, chromedp.Evaluate[string](`(e => e.getAttribute("aria-label") || e.title)(document.querySelector("` + sel + `"))`))
+			label := webtest.Run(b, chromedp.Evaluate[string](`(e => e.getAttribute("aria-label") || e.title)(document.querySelector("`+sel+`"))`))
 			if label == "" || label == "Zoom in" && s.lang != "en" || label == "Layers" && s.lang != "en" || label == "Close popup" {
 				t.Errorf("%s: %s labelled %q", s.lang, sel, label)
 			}
