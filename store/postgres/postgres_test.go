@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -48,3 +49,26 @@ func withSearchPath(t *testing.T, u, schema string) string {
 	p.RawQuery = q.Encode()
 	return p.String()
 }
+
+// TestKill kills a writing process with SIGKILL and checks that every
+// acknowledged record survived with its leaf.
+func TestKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a child process")
+	}
+	admin := storetest.PostgresURL(t)
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("storekill_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec("DROP SCHEMA " + schema + " CASCADE")
+	storetest.Kill(t, withSearchPath(t, admin, schema), "TestKillHelper", 2000)
+}
+
+// TestKillHelper is TestKill's child process; on its own it does nothing.
+func TestKillHelper(t *testing.T) { storetest.KillChild() }

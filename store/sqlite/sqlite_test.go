@@ -23,3 +23,15 @@ func TestStore(t *testing.T) {
 		return s
 	})
 }
+
+// TestKill kills a writing process with SIGKILL and checks that every
+// acknowledged record survived with its leaf.
+func TestKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a child process")
+	}
+	storetest.Kill(t, "sqlite:"+filepath.Join(t.TempDir(), "kill.db"), "TestKillHelper", 2000)
+}
+
+// TestKillHelper is TestKill's child process; on its own it does nothing.
+func TestKillHelper(t *testing.T) { storetest.KillChild() }
