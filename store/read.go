@@ -179,9 +179,9 @@ func (s *DB) Record(ctx context.Context, id string) (GenericRecord, error) {
 }
 
 // Records implements Store.
-func (s *DB) Records(ctx context.Context, typ string, after int64, n int) ([]GenericRecord, error) {
-	q := "SELECT " + recordCols + " FROM records WHERE leaf_index > ?"
-	args := []any{after}
+func (s *DB) Records(ctx context.Context, typ string, from int64, n int) ([]GenericRecord, error) {
+	q := "SELECT " + recordCols + " FROM records WHERE leaf_index >= ?"
+	args := []any{from}
 	if typ != "" {
 		q += " AND type = ?"
 		args = append(args, typ)

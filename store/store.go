@@ -144,9 +144,9 @@ type Store interface {
 	// call or nothing.
 	AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendResult, error)
 	Record(ctx context.Context, id string) (GenericRecord, error)
-	// Records lists records of one type ("" for all) with a leaf index
-	// greater than after, in ledger order.
-	Records(ctx context.Context, typ string, after int64, limit int) ([]GenericRecord, error)
+	// Records lists records of one type ("" for all) from leaf index from
+	// on, in ledger order; the next page starts at the last Index + 1.
+	Records(ctx context.Context, typ string, from int64, limit int) ([]GenericRecord, error)
 
 	// Ledger reads, for the ledger package's Source.
 	TreeSize(ctx context.Context) (int64, error)

@@ -598,9 +598,14 @@ func testGenericRecords(t *testing.T, open Opener) {
 	if got.Index != 1 || got.Type != ledger.TypeDecision || string(got.Body) != `{"case":1}` || !got.Time.Equal(t0) || got.Leaf.Entry.RecordID != "case-1" {
 		t.Fatalf("Record = %+v", got)
 	}
+	appendRecord(t, s, "case-2", []byte(`{"case":2}`))
 	list, err := s.Records(ctx(t), ledger.TypeDecision, 0, 10)
-	if err != nil || len(list) != 1 || list[0].ID != "case-1" {
-		t.Fatalf("Records after 0 = %+v, %v", list, err)
+	if err != nil || len(list) != 3 || list[0].ID != "agreement-v1" || list[2].ID != "case-2" {
+		t.Fatalf("Records from 0 = %+v, %v", list, err)
+	}
+	list, err = s.Records(ctx(t), "", list[0].Index+1, 1)
+	if err != nil || len(list) != 1 || list[0].ID != "case-1" || list[0].Leaf.Entry.RecordID != "case-1" {
+		t.Fatalf("second page = %+v, %v", list, err)
 	}
 	_, err = s.Record(ctx(t), "nope")
 	wantCode(t, err, pactwatch.ENOTFOUND)
