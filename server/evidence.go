@@ -146,14 +146,15 @@ func (s *Server) handleGetEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", servedType(ev.MediaType))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	h.Set("ETag", `"`+sum+`"`)
 	if Active(ev.MediaType, head[:k]) {
+		h.Set("Content-Type", "application/octet-stream")
 		h.Set("Content-Disposition", `attachment; filename="`+sum+`"`)
 	} else {
+		h.Set("Content-Type", servedType(ev.MediaType))
 		h.Set("Content-Disposition", "inline")
 	}
 	h.Set("Content-Length", strconv.FormatInt(ev.Size, 10))
