@@ -31,6 +31,7 @@ func TestDevSetAccuracy(t *testing.T) {
 		"devset": Evaluate(DevSet()),
 		"blind":  evalFile(t, "testdata/blind.yaml"),
 		"blind2": evalFile(t, "testdata/blind2.yaml"),
+		"blind3": evalFile(t, "testdata/blind3.yaml"),
 	}
 	for name, r := range sets {
 		splits := map[string]func(Item) bool{"all": nil}
@@ -51,17 +52,17 @@ func TestDevSetAccuracy(t *testing.T) {
 	}
 }
 
-// blind3.yaml is the held-out set nobody tunes on (docs/assess.md): its
-// first run scored 67.9%. This floor catches a change that makes the rules
+// blind4.yaml is the held-out set nobody tunes on (docs/assess.md): its
+// first run scored 67.7%. This floor catches a change that makes the rules
 // generalise worse; raising the score by tuning on its misses would spend
 // the set, so write a new blind set instead.
 func TestHeldOutFloor(t *testing.T) {
-	const floor = 0.65
-	r := evalFile(t, "testdata/blind3.yaml")
+	const floor = 0.60
+	r := evalFile(t, "testdata/blind4.yaml")
 	acc, ok, n := r.Accuracy(nil)
-	t.Logf("blind3: %.1f%% (%d/%d)", 100*acc, ok, n)
+	t.Logf("blind4: %.1f%% (%d/%d)", 100*acc, ok, n)
 	if acc < floor {
-		t.Errorf("blind3 accuracy %.1f%% fell below %.0f%%", 100*acc, 100*floor)
+		t.Errorf("blind4 accuracy %.1f%% fell below %.0f%%", 100*acc, 100*floor)
 	}
 }
 
@@ -83,6 +84,7 @@ func TestTranslationsAgree(t *testing.T) {
 		"blind":  evalFile(t, "testdata/blind.yaml"),
 		"blind2": evalFile(t, "testdata/blind2.yaml"),
 		"blind3": evalFile(t, "testdata/blind3.yaml"),
+		"blind4": evalFile(t, "testdata/blind4.yaml"),
 	} {
 		same, n, differ := r.Agreement()
 		if n == 0 {
