@@ -69,6 +69,7 @@
       }
     }).addTo(map);
     el.dataset.basemapFeatures = String(fc.features.length);
+    el.dataset.basemapMs = String(Math.round(performance.now()));
   });
 
   // Zones: one overlay per kind, switchable from the layers control.
