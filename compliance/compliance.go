@@ -335,19 +335,20 @@ feed:
 // incident.
 func (e *Evaluator) evaluateIncident(inc *incident.Incident, vs *[]Violation, cs *[]Check) {
 	t := inc.First
+	cats := inc.Categories()
 	for _, c := range e.commitments {
 		if !c.active(t) {
 			continue
 		}
 		switch c.Rule.Kind {
 		case agreement.RuleFireInZone:
-			e.fireInZone(c, inc, vs, cs)
+			e.fireInZone(c, inc, cats, vs, cs)
 		case agreement.RuleWeaponDistance:
 			e.weaponDistance(c, inc, vs, cs)
 		case agreement.RuleHoldingInventory:
 			e.holdingReport(c, inc, vs)
 		case agreement.RuleMissionRestriction:
-			e.missionRestriction(c, inc, vs)
+			e.missionRestriction(c, inc, cats, vs)
 		case agreement.RuleZoneIncursion:
 			e.zoneIncursion(c, inc, vs, cs)
 		}

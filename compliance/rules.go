@@ -19,8 +19,8 @@ var heavyWeapons = map[vocab.WeaponClass]bool{
 
 // matching returns the incident's categories the commitment covers and the
 // combined count of their events.
-func matching(c *commitment, inc *incident.Incident) (cats []vocab.Category, count int) {
-	for _, cat := range inc.Categories() {
+func matching(c *commitment, inc *incident.Incident, all []vocab.Category) (cats []vocab.Category, count int) {
+	for _, cat := range all {
 		if c.categories[cat] {
 			cats = append(cats, cat)
 			count += inc.Counts[cat]
@@ -69,8 +69,8 @@ func where(a area, inc *incident.Incident) (Outcome, *incident.Disc) {
 
 // fireInZone: fire of a covered category whose origin or impact lies in the
 // zone (as in force at the time) breaks the commitment.
-func (e *Evaluator) fireInZone(c *commitment, inc *incident.Incident, vs *[]Violation, cs *[]Check) {
-	cats, count := matching(c, inc)
+func (e *Evaluator) fireInZone(c *commitment, inc *incident.Incident, all []vocab.Category, vs *[]Violation, cs *[]Check) {
+	cats, count := matching(c, inc, all)
 	if len(cats) == 0 {
 		return
 	}
@@ -222,8 +222,8 @@ func (e *Evaluator) holdingReport(c *commitment, inc *incident.Incident, vs *[]V
 // missionRestriction: a verified restriction of the mission's movement or
 // equipment, attributed to the party that reportedly imposed it or, failing
 // a confident report, the party controlling where it happened.
-func (e *Evaluator) missionRestriction(c *commitment, inc *incident.Incident, vs *[]Violation) {
-	cats, count := matching(c, inc)
+func (e *Evaluator) missionRestriction(c *commitment, inc *incident.Incident, all []vocab.Category, vs *[]Violation) {
+	cats, count := matching(c, inc, all)
 	if len(cats) == 0 {
 		return
 	}

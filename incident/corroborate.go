@@ -47,6 +47,9 @@ func (c Corroboration) Satisfied(reports []Report) bool {
 // reporter may file as several types (a patrol with a UAV) and one type has
 // many reporters.
 func IndependentSources(reports []Report) int {
+	if len(reports) < 2 {
+		return len(reports)
+	}
 	edges := map[string]map[vocab.SourceType]bool{}
 	var reporters []string
 	for i := range reports {

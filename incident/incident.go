@@ -145,13 +145,15 @@ type Incident struct {
 // Categories returns the incident's categories in a stable order.
 func (inc *Incident) Categories() []vocab.Category {
 	var out []vocab.Category
-	for _, c := range vocab.Categories() {
+	for _, c := range allCategories {
 		if _, ok := inc.Counts[c]; ok {
 			out = append(out, c)
 		}
 	}
 	return out
 }
+
+var allCategories = vocab.Categories()
 
 // ObservationIDs returns the ids of the incident's reports in order of
 // acceptance.
@@ -206,48 +208,50 @@ const System = "system"
 // saw disjoint parts of an event, which the mission's counting rules
 // resolve by a split, not by summing.
 func CombineCounts(reports []Report) map[vocab.Category]int {
-	per := map[vocab.Category]map[string]int{}
-	for i := range reports {
-		r := &reports[i]
-		m := per[r.Category]
-		if m == nil {
-			m = map[string]int{}
-			per[r.Category] = m
-		}
-		m[r.Reporter] += r.Count
-	}
-	out := make(map[vocab.Category]int, len(per))
-	for c, m := range per {
-		for _, n := range m {
-			out[c] = max(out[c], n)
-		}
-	}
-	return out
+	return combine(reports, func(r *Report) (vocab.Category, bool) { return r.Category, true })
 }
 
 // combineWeapons is CombineCounts per weapon class of weapon sightings.
 func combineWeapons(reports []Report) map[vocab.WeaponClass]int {
-	per := map[vocab.WeaponClass]map[string]int{}
-	for i := range reports {
-		r := &reports[i]
-		if r.WeaponClass == "" || r.Category.Family() != vocab.FamilyWeapons {
-			continue
-		}
-		m := per[r.WeaponClass]
-		if m == nil {
-			m = map[string]int{}
-			per[r.WeaponClass] = m
-		}
-		m[r.Reporter] += r.Count
-	}
-	if len(per) == 0 {
+	m := combine(reports, func(r *Report) (vocab.WeaponClass, bool) {
+		return r.WeaponClass, r.WeaponClass != "" && r.Category.Family() == vocab.FamilyWeapons
+	})
+	if len(m) == 0 {
 		return nil
 	}
-	out := make(map[vocab.WeaponClass]int, len(per))
-	for c, m := range per {
-		for _, n := range m {
-			out[c] = max(out[c], n)
+	return m
+}
+
+// combine sums counts per key and reporter, then takes the largest sum
+// per key. Incidents hold a handful of reports, so a slice beats maps.
+func combine[K comparable](reports []Report, key func(*Report) (K, bool)) map[K]int {
+	type acc struct {
+		k        K
+		reporter string
+		n        int
+	}
+	var sums []acc
+	for i := range reports {
+		r := &reports[i]
+		k, ok := key(r)
+		if !ok {
+			continue
 		}
+		found := false
+		for j := range sums {
+			if sums[j].k == k && sums[j].reporter == r.Reporter {
+				sums[j].n += r.Count
+				found = true
+				break
+			}
+		}
+		if !found {
+			sums = append(sums, acc{k, r.Reporter, r.Count})
+		}
+	}
+	out := make(map[K]int, 1)
+	for _, a := range sums {
+		out[a.k] = max(out[a.k], a.n)
 	}
 	return out
 }

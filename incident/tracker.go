@@ -59,13 +59,15 @@ type Tracker struct {
 	incidents map[string]*Incident
 	order     []string          // ids in order of creation
 	byObs     map[string]string // observation id → incident id holding it
-	grid      map[cellKey][]*Incident
+	grid      map[cellKey]int32 // head of the cell's list in entries, +1 (0: empty)
+	entries   []gridEntry
+	seen      map[uint64]bool // scratch for rayCells
 }
 
 // NewTracker returns an empty tracker with cfg and the clock now.
 func NewTracker(cfg Config, now func() time.Time) *Tracker {
 	return &Tracker{Config: cfg, Now: now, incidents: map[string]*Incident{},
-		byObs: map[string]string{}, grid: map[cellKey][]*Incident{}}
+		byObs: map[string]string{}, grid: map[cellKey]int32{}, seen: map[uint64]bool{}}
 }
 
 // Get returns the incident with the id (ENOTFOUND if there is none). The
@@ -158,27 +160,57 @@ func newID(prefix, seed string) string {
 	return prefix + "-" + hex.EncodeToString(sum[:8])
 }
 
-// The spatial index: incidents by family, grid cell and day of their first
-// report. An incident is registered in every cell its location and origin
-// discs cover (plus a kilometre, so small drifts as reports join need no
-// re-registration) and every cell along each of its bearings; a query
-// scans the cells its own disc, widened by MaxDistanceKm, or its own
+// The spatial index: incidents by family, grid cell and hour. An incident
+// is registered in every hour its reports span and, in each, every cell
+// its location and origin discs cover (plus a kilometre, so small drifts as
+// reports join need no re-registration) and every cell along each of its
+// bearings; a query scans the hours its time interval (widened by Window)
+// spans and the cells its own disc, widened by MaxDistanceKm, or its own
 // bearing covers. Two discs that may match overlap, so they share a cell;
 // two bearings that cross share the cell of their crossing.
-const cellDeg = 0.05
+const (
+	cellDeg    = 0.1
+	bucketSecs = 3600
+)
 
-type cellKey struct {
-	family vocab.Family
-	x, y   int32
-	day    int32
+// cellKey packs family (5 bits), hour (25 bits: until the 39th century)
+// and cell x and y (17 bits each) into one word, so grid lookups take the
+// map's fast 64-bit path.
+type cellKey uint64
+
+func keyOf(family uint8, x, y, hour int32) cellKey {
+	return cellKey(uint64(family)<<59 | uint64(uint32(hour)&(1<<25-1))<<34 |
+		uint64(uint32(x)&(1<<17-1))<<17 | uint64(uint32(y)&(1<<17-1)))
+}
+
+func xyKey(x, y int32) uint64 { return uint64(uint32(x))<<32 | uint64(uint32(y)) }
+
+// gridEntry is one registration: cells chain their entries through next
+// (an index into Tracker.entries, +1), so registering allocates nothing
+// per cell.
+type gridEntry struct {
+	inc  *Incident
+	next int32
 }
 
 // indexed is what an incident was registered with.
 type indexed struct {
+	has              bool
+	from, to         int32 // hours registered
 	location, origin *Disc
 }
 
-func dayOf(t time.Time) int32 { return int32(t.Unix() / 86400) }
+var families = func() map[vocab.Family]uint8 {
+	m := map[vocab.Family]uint8{}
+	for _, c := range vocab.Categories() {
+		if _, ok := m[c.Family()]; !ok {
+			m[c.Family()] = uint8(len(m) + 1)
+		}
+	}
+	return m
+}()
+
+func hourOf(t time.Time) int32 { return int32(t.Unix() / bucketSecs) }
 
 // maxIndexedRadiusKm bounds the uncertainty the index covers: a report or
 // incident vaguer than this (a whole district) is matched only within this
@@ -203,19 +235,19 @@ func discCells(p orb.Point, km float64, f func(x, y int32)) {
 	}
 }
 
-// rayCells calls f for every cell within widthKm of the bearing's line
-// (and its wedge), once each.
-func rayCells(b Bearing, widthKm float64, f func(x, y int32)) {
-	seen := map[[2]int32]bool{}
+// rayCells calls f for every cell within widthKm of the bearing's wedge,
+// once each (seen is scratch space).
+func rayCells(b Bearing, widthKm float64, seen map[uint64]bool, f func(x, y int32)) {
+	clear(seen)
 	dx, dy := b.dir()
-	step := cellDeg * kmPerDegLat / 2
+	const step = 1.0 // km between samples along the line
 	lo, hi := max(b.MinKm-widthKm-b.FromKm, 0), min(b.MaxKm+widthKm+b.FromKm, 500)
 	tan := math.Tan(math.Min(b.ErrDeg, 60) * math.Pi / 180)
 	for d := lo; ; d += step {
 		d = min(d, hi)
 		p := fromPlane(b.From, d*dx, d*dy)
-		discCells(p, widthKm+b.FromKm+d*tan+step, func(x, y int32) {
-			if k := [2]int32{x, y}; !seen[k] {
+		discCells(p, widthKm+b.FromKm+d*tan+step/2, func(x, y int32) {
+			if k := xyKey(x, y); !seen[k] {
 				seen[k] = true
 				f(x, y)
 			}
@@ -226,33 +258,67 @@ func rayCells(b Bearing, widthKm float64, f func(x, y int32)) {
 	}
 }
 
-// index registers what of the incident is not yet registered: its
-// location and origin if they moved out of their registered discs, and the
-// bearings of the given reports.
+// index registers what of the incident is not yet registered: new hours
+// its reports span, its location and origin if they moved out of their
+// registered discs, and the bearings of the given new reports.
 func (t *Tracker) index(inc *Incident, reports []Report) {
-	day := dayOf(inc.First)
-	add := func(x, y int32) {
-		k := cellKey{inc.Family, x, y, day}
-		t.grid[k] = append(t.grid[k], inc)
+	fam := families[inc.Family]
+	from, to := hourOf(inc.First), hourOf(inc.Last)
+	in := func(h int32) func(x, y int32) {
+		return func(x, y int32) {
+			k := keyOf(fam, x, y, h)
+			t.entries = append(t.entries, gridEntry{inc, t.grid[k]})
+			t.grid[k] = int32(len(t.entries))
+		}
 	}
+	idx := &inc.idx
 	covered := func(old, d *Disc) bool {
 		return old != nil && distanceKm(old.Point, d.Point)+d.RadiusKm <= old.RadiusKm
 	}
+	// Discs that moved: register anew in every hour.
 	for _, d := range []struct {
 		disc *Disc
 		reg  **Disc
-	}{{inc.Location, &inc.idx.location}, {inc.Origin, &inc.idx.origin}} {
+	}{{inc.Location, &idx.location}, {inc.Origin, &idx.origin}} {
 		if d.disc == nil || covered(*d.reg, d.disc) {
 			continue
 		}
 		r := min(d.disc.RadiusKm, maxIndexedRadiusKm) + driftKm
-		discCells(d.disc.Point, r, add)
 		*d.reg = &Disc{Point: d.disc.Point, RadiusKm: r}
-	}
-	for i := range reports {
-		if b, ok := bearingOf(&reports[i], &t.Config); ok {
-			rayCells(b, driftKm, add)
+		for h := from; h <= to; h++ {
+			discCells(d.disc.Point, r, in(h))
 		}
+	}
+	// New bearings: in every hour already registered.
+	if idx.has {
+		for i := range reports {
+			if b, ok := bearingOf(&reports[i], &t.Config); ok {
+				for h := max(from, idx.from); h <= min(to, idx.to); h++ {
+					rayCells(b, driftKm, t.seen, in(h))
+				}
+			}
+		}
+	}
+	// New hours: everything.
+	for h := from; h <= to; h++ {
+		if idx.has && h >= idx.from && h <= idx.to {
+			continue
+		}
+		for _, d := range []*Disc{idx.location, idx.origin} {
+			if d != nil && !(d == idx.location && inc.Location == nil) {
+				discCells(d.Point, d.RadiusKm, in(h))
+			}
+		}
+		for i := range inc.Reports {
+			if b, ok := bearingOf(&inc.Reports[i], &t.Config); ok {
+				rayCells(b, driftKm, t.seen, in(h))
+			}
+		}
+	}
+	if !idx.has {
+		idx.has, idx.from, idx.to = true, from, to
+	} else {
+		idx.from, idx.to = min(idx.from, from), max(idx.to, to)
 	}
 }
 
@@ -269,14 +335,14 @@ func (t *Tracker) match(r *Report) *Incident {
 	if len(spots) == 0 && !hasBearing {
 		return nil
 	}
-	family := r.Category.Family()
-	d0 := dayOf(r.At.Add(-cfg.Window - cfg.MaxSpan))
-	d1 := dayOf(r.Until.Add(cfg.Window + cfg.MaxSpan))
+	fam := families[r.Category.Family()]
+	h0, h1 := hourOf(r.At.Add(-cfg.Window)), hourOf(r.Until.Add(cfg.Window))
 	var best *Incident
 	bestScore := math.Inf(1)
 	visit := func(x, y int32) {
-		for day := d0; day <= d1; day++ {
-			for _, inc := range t.grid[cellKey{family, x, y, day}] {
+		for h := h0; h <= h1; h++ {
+			for e := t.grid[keyOf(fam, x, y, h)]; e != 0; e = t.entries[e-1].next {
+				inc := t.entries[e-1].inc
 				if inc == best {
 					continue
 				}
@@ -291,7 +357,7 @@ func (t *Tracker) match(r *Report) *Incident {
 		discCells(d.Point, cfg.MaxDistanceKm+min(d.RadiusKm, maxIndexedRadiusKm), visit)
 	}
 	if hasBearing {
-		rayCells(b, cfg.MaxDistanceKm, visit)
+		rayCells(b, cfg.MaxDistanceKm, t.seen, visit)
 	}
 	return best
 }
