@@ -55,7 +55,8 @@ const ukraine = topojson.merge(topo, [ua, ...crimea.map((arcs) => ({ type: "Poly
 const russiaGeom = topojson.feature(topo, { type: "MultiPolygon", arcs: russia }).geometry;
 
 // Rounding to 0.001° (~100 m) is far finer than a 1:50m map shows and halves
-// the file; rings that collapse to fewer than 4 points are dropped.
+// the file; rings that collapse to fewer than 4 points are dropped, and so
+// are polygons outside the region.
 function round(coords) {
   if (typeof coords[0] === "number") return [Math.round(coords[0] * 1000) / 1000, Math.round(coords[1] * 1000) / 1000];
   return coords.map(round);
@@ -77,9 +78,16 @@ function cleanPolygon(rings) {
   }
   return out;
 }
+// inRegion keeps the polygons of a country that reach into REGION and whose
+// middle is not far west of it: this drops Alaska's and Greenland's shapes,
+// whose boxes span the map, and Russia's Pacific islands.
+function inRegion(rings) {
+  const b = bbox(rings[0]);
+  return intersects(b, REGION) && (b[0] + b[2]) / 2 > REGION[0] - 5;
+}
 function clean(geometry) {
   const polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
-  const out = polys.map(cleanPolygon).filter(Boolean);
+  const out = polys.filter(inRegion).map(cleanPolygon).filter(Boolean);
   if (out.length === 0) return null;
   return out.length === 1 ? { type: "Polygon", coordinates: out[0] } : { type: "MultiPolygon", coordinates: out };
 }
