@@ -39,7 +39,7 @@ type asset struct {
 }
 
 // loadAssets indexes and pre-compresses the embedded files once per process:
-// the basemap alone is ~620 KB and shrinks to about a third.
+// the basemap alone is ~430 KB and shrinks to about a third.
 var loadAssets = sync.OnceValues(func() (*assetSet, error) {
 	set := &assetSet{files: make(map[string]*asset)}
 	tree := sha256.New()
