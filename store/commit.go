@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -207,14 +210,19 @@ func (s *DB) runGroup(group []*request, errs []error) error {
 
 // asError makes err a *pactwatch.Error: unique-key violations the
 // pre-checks did not catch (a ledger record id used twice, a race between
-// servers) become ECONFLICT, anything else unexpected EINTERNAL.
+// servers) become ECONFLICT; a database that cannot be reached, is
+// restarting or is locked is EUNAVAILABLE (retrying is safe: writes are
+// idempotent by id, which matters when a connection dies during COMMIT and
+// the outcome is unknown); anything else is EINTERNAL.
 func asError(err error) error {
 	var pe *pactwatch.Error
-	if errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe):
 		return err
-	}
-	if isUniqueViolation(err) {
+	case isUniqueViolation(err):
 		return &pactwatch.Error{Code: pactwatch.ECONFLICT, Message: "already stored: a unique id or hash is used twice", Err: err}
+	case isUnavailable(err):
+		return &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Message: "the database is unavailable; retry (resubmitting the same records is safe)", Err: err}
 	}
 	return pactwatch.Internal(err)
 }
@@ -225,6 +233,24 @@ func asError(err error) error {
 func isUniqueViolation(err error) bool {
 	m := err.Error()
 	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "SQLSTATE 23505")
+}
+
+// isUnavailable recognises lost connections and a database that refuses
+// work for now: network errors, EOF mid-conversation, PostgreSQL's
+// connection-exception (08…) and shutdown (57P0…) states, pgx's "failed to
+// connect" and "conn closed", SQLite's "database is locked".
+func isUnavailable(err error) bool {
+	var ne net.Error
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+		return true
+	}
+	m := err.Error()
+	for _, s := range []string{"SQLSTATE 08", "SQLSTATE 57P0", "failed to connect", "conn closed", "connection reset", "broken pipe", "database is locked", "SQLITE_BUSY"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // wtx is a group's transaction with the ledger state it extends: the tree

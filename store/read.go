@@ -29,7 +29,7 @@ func readErr(err error, field, format string, args ...any) error {
 	if err == sql.ErrNoRows {
 		return pactwatch.FieldErrorf(pactwatch.ENOTFOUND, field, format, args...)
 	}
-	return pactwatch.Internal(err)
+	return asError(err)
 }
 
 // Principal implements Store.
@@ -69,7 +69,7 @@ func (s *DB) Principals(ctx context.Context) ([]Principal, error) {
 func (s *DB) principals(ctx context.Context, q string, args ...any) ([]Principal, error) {
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	var out []Principal
 	if err := eachRow(rows, func() error {
@@ -77,7 +77,7 @@ func (s *DB) principals(ctx context.Context, q string, args ...any) ([]Principal
 		out = append(out, p)
 		return err
 	}); err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	return out, nil
 }
@@ -133,7 +133,7 @@ func (s *DB) Observations(ctx context.Context, f ObservationFilter) ([]observati
 	args = append(args, limit(f.Limit))
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	var out []observation.Record
 	if err := eachRow(rows, func() error {
@@ -141,7 +141,7 @@ func (s *DB) Observations(ctx context.Context, f ObservationFilter) ([]observati
 		out = append(out, r)
 		return err
 	}); err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	return out, nil
 }
@@ -190,7 +190,7 @@ func (s *DB) Records(ctx context.Context, typ string, from int64, n int) ([]Gene
 	args = append(args, limit(n))
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	var out []GenericRecord
 	if err := eachRow(rows, func() error {
@@ -198,7 +198,7 @@ func (s *DB) Records(ctx context.Context, typ string, from int64, n int) ([]Gene
 		out = append(out, r)
 		return err
 	}); err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	for i := range out {
 		if out[i].Leaf, err = s.leafAt(ctx, out[i].Index); err != nil {
@@ -216,7 +216,7 @@ func (s *DB) leafAt(ctx context.Context, idx int64) (Leaf, error) {
 		return l, readErr(err, "index", "no ledger entry %d", idx)
 	}
 	if l.Entry, err = entryOf(idx, data); err != nil {
-		return l, pactwatch.Internal(err)
+		return l, asError(err)
 	}
 	return l, nil
 }
@@ -225,7 +225,7 @@ func (s *DB) leafAt(ctx context.Context, idx int64) (Leaf, error) {
 func (s *DB) TreeSize(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.queryRow(ctx, "SELECT size FROM ledger_head WHERE id = 1").Scan(&n); err != nil {
-		return 0, pactwatch.Internal(err)
+		return 0, asError(err)
 	}
 	return n, nil
 }
@@ -235,7 +235,7 @@ func (s *DB) TreeSize(ctx context.Context) (int64, error) {
 func (s *DB) ReadHashes(ctx context.Context, indexes []int64) ([][32]byte, error) {
 	found, err := readHashes(ctx, s.d, s.r, indexes)
 	if err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	out := make([][32]byte, len(indexes))
 	for i, x := range indexes {
@@ -255,7 +255,7 @@ func (s *DB) Entries(ctx context.Context, from, to int64) ([][]byte, error) {
 	}
 	rows, err := s.query(ctx, "SELECT idx, data FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx", from, to)
 	if err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	out := make([][]byte, 0, to-from)
 	if err := eachRow(rows, func() error {
@@ -270,7 +270,7 @@ func (s *DB) Entries(ctx context.Context, from, to int64) ([][]byte, error) {
 		out = append(out, data)
 		return nil
 	}); err != nil {
-		return nil, pactwatch.Internal(err)
+		return nil, asError(err)
 	}
 	if int64(len(out)) != to-from {
 		return nil, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "index", "no ledger entry %d", from+int64(len(out)))
@@ -321,7 +321,7 @@ func (s *DB) TryLeader(ctx context.Context, name string) (func(), bool, error) {
 	}
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
-		return nil, false, pactwatch.Internal(err)
+		return nil, false, asError(err)
 	}
 	key := leaderKey(name)
 	var ok bool
@@ -331,7 +331,7 @@ func (s *DB) TryLeader(ctx context.Context, name string) (func(), bool, error) {
 	if err != nil || !ok {
 		conn.Close()
 		if err != nil {
-			return nil, false, pactwatch.Internal(err)
+			return nil, false, asError(err)
 		}
 		return nil, false, nil
 	}

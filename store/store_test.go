@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/pactwatch/pactwatch"
+)
+
+func TestRebind(t *testing.T) {
+	tests := []struct{ in, sqlite, pg string }{
+		{"SELECT 1", "SELECT 1", "SELECT 1"},
+		{"SELECT a FROM t WHERE x = ? AND y IN (?, ?)", "SELECT a FROM t WHERE x = ? AND y IN (?, ?)", "SELECT a FROM t WHERE x = $1 AND y IN ($2, $3)"},
+		{insertSQL("t", "a, b", 2, 2), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)", "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"},
+	}
+	for _, tc := range tests {
+		if got := sqliteDialect.rebind(tc.in); got != tc.sqlite {
+			t.Errorf("sqlite rebind(%q) = %q, want %q", tc.in, got, tc.sqlite)
+		}
+		if got := pgDialect.rebind(tc.in); got != tc.pg {
+			t.Errorf("postgres rebind(%q) = %q, want %q", tc.in, got, tc.pg)
+		}
+	}
+}
+
+func TestOpenRefusesBadDSNs(t *testing.T) {
+	for _, dsn := range []string{"", "sqlite:", "mysql://u@h/db", "file:///x.db"} {
+		s, err := Open(context.Background(), dsn, Options{})
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", dsn)
+			continue
+		}
+		var pe *pactwatch.Error
+		if !errors.As(err, &pe) || pe.Code != pactwatch.EINVALID || pe.Field != "db" {
+			t.Errorf("Open(%q) = %v, want EINVALID on field db", dsn, err)
+		}
+	}
+}
+
+func TestOpenBarePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bare.db")
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.(*DB); !ok || s.(*DB).d != sqliteDialect {
+		t.Fatalf("a bare path opened %T, want SQLite", s)
+	}
+}
+
+func TestAsError(t *testing.T) {
+	tests := []struct {
+		err  error
+		code string
+	}{
+		{pactwatch.Errorf(pactwatch.ENOTFOUND, "x"), pactwatch.ENOTFOUND},
+		{errors.New("constraint failed: UNIQUE constraint failed: ledger_entries.record_id (2067)"), pactwatch.ECONFLICT},
+		{errors.New(`ERROR: duplicate key value violates unique constraint "records_id_key" (SQLSTATE 23505)`), pactwatch.ECONFLICT},
+		{fmt.Errorf("begin: %w", io.ErrUnexpectedEOF), pactwatch.EUNAVAILABLE},
+		{errors.New("FATAL: terminating connection due to administrator command (SQLSTATE 57P01)"), pactwatch.EUNAVAILABLE},
+		{errors.New("failed to connect to `user=x database=y`: dial error"), pactwatch.EUNAVAILABLE},
+		{errors.New("database is locked (5) (SQLITE_BUSY)"), pactwatch.EUNAVAILABLE},
+		{errors.New(`ERROR: syntax error at or near "SELEC" (SQLSTATE 42601)`), pactwatch.EINTERNAL},
+	}
+	for _, tc := range tests {
+		if got := pactwatch.ErrorCode(asError(tc.err)); got != tc.code {
+			t.Errorf("asError(%q) has code %q, want %q", tc.err, got, tc.code)
+		}
+	}
+}
