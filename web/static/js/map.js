@@ -163,6 +163,7 @@
   var cluster = L.markerClusterGroup({
     chunkedLoading: true,
     chunkInterval: 200,
+    chunkDelay: 0,
     chunkProgress: function (processed, total) {
       if (processed === total && chunksDone) {
         var done = chunksDone;
