@@ -41,8 +41,12 @@ func LoadLogKey(skey string) (note.Signer, note.Verifier, error) {
 	if err != nil {
 		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "log_key", "not a signed-note private key: %v", err)
 	}
-	parts := strings.Split(skey, "+")
-	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+	// PRIVATE+KEY+<name>+<hash>+<base64>, where the base64 may contain "+".
+	rest := skey
+	for range 4 {
+		_, rest, _ = strings.Cut(rest, "+")
+	}
+	raw, err := base64.StdEncoding.DecodeString(rest)
 	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
 		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "log_key", "want an Ed25519 signed-note key")
 	}

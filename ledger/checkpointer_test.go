@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +210,34 @@ func TestCheckpointerRunAndWait(t *testing.T) {
 	}
 	if _, ok, _ := m.TryLeader(ctx, "ledger-checkpointer"); !ok {
 		t.Error("Run did not release leadership")
+	}
+}
+
+// TestLoadLogKey checks signer and verifier match, including for keys whose
+// base64 contains "+".
+func TestLoadLogKey(t *testing.T) {
+	plus := 0
+	for seed := range 64 {
+		skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{byte(seed)}, 32)), testOrigin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(skey, "+") > 4 {
+			plus++
+		}
+		s, v, err := ledger.LoadLogKey(skey + "\n")
+		if err != nil {
+			t.Fatalf("LoadLogKey(%q): %v", skey, err)
+		}
+		want, _ := note.NewVerifier(vkey)
+		if v.KeyHash() != want.KeyHash() || s.KeyHash() != want.KeyHash() {
+			t.Errorf("seed %d: key hashes %08x/%08x, want %08x", seed, s.KeyHash(), v.KeyHash(), want.KeyHash())
+		}
+	}
+	if plus == 0 {
+		t.Error("no test key had a + in its base64")
+	}
+	if _, _, err := ledger.LoadLogKey("PRIVATE+KEY+x+00000000+AAAA"); err == nil {
+		t.Error("accepted a malformed key")
 	}
 }

@@ -38,12 +38,20 @@ type Cosigner struct {
 // note.GenerateKey write) and uses it for cosignature/v1.
 func NewCosigner(skey string, now func() time.Time) (*Cosigner, error) {
 	bad := pactwatch.FieldErrorf(pactwatch.EINVALID, "key", "want a signed-note private key PRIVATE+KEY+<name>+<hash>+<base64>")
-	parts := strings.Split(strings.TrimSpace(skey), "+")
-	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" || len(parts[3]) != 8 {
+	// The base64 key may itself contain "+": cut the four fields before it.
+	rest := strings.TrimSpace(skey)
+	var f [4]string
+	for i := range f {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, "+"); !ok {
+			return nil, bad
+		}
+	}
+	if f[0] != "PRIVATE" || f[1] != "KEY" || len(f[3]) != 8 {
 		return nil, bad
 	}
-	name := parts[2]
-	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	name := f[2]
+	raw, err := base64.StdEncoding.DecodeString(rest)
 	if err != nil || len(raw) != 1+ed25519.SeedSize || (raw[0] != 0x01 && raw[0] != algCosignatureV1) || !validName(name) {
 		return nil, bad
 	}

@@ -333,3 +333,20 @@ func TestNewClient(t *testing.T) {
 		t.Error("accepted a bad key")
 	}
 }
+
+// TestCosignerKeyWithPlus parses a key whose base64 contains "+" (as the
+// demo press witness's does) and agrees with formats on its key hash.
+func TestCosignerKeyWithPlus(t *testing.T) {
+	const skey = "PRIVATE+KEY+press-witness.example+da27be46+AdLFU+kZTu3DGOFWfR1wKBbtkWA3L7V3KYnonSxuzLGi"
+	c, err := witness.NewCosigner(skey, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := fnote.NewSignerForCosignatureV1(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KeyHash() != fs.KeyHash() || c.Name() != fs.Name() {
+		t.Errorf("key %s/%08x, formats %s/%08x", c.Name(), c.KeyHash(), fs.Name(), fs.KeyHash())
+	}
+}

@@ -48,13 +48,18 @@ func startWitnessCLI(t *testing.T, keyFile, logVKey, state string) (url, vkey st
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
+	var exited error
+	finished := false
 	go func() {
 		done <- run(ctx, []string{"witness", "--key", keyFile, "--log", logVKey, "--addr", "127.0.0.1:0", "--state", state}, &out, &errOut)
 	}()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("witness: %v", err)
+		if !finished {
+			exited = <-done
+		}
+		if exited != nil {
+			t.Errorf("witness: %v", exited)
 		}
 	})
 	re := regexp.MustCompile(`listening on (http://\S+)\ncosignature key: (\S+)\n`)
@@ -63,8 +68,9 @@ func startWitnessCLI(t *testing.T, keyFile, logVKey, state string) (url, vkey st
 			return m[1], m[2]
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("witness exited: %v\n%s", err, errOut.String())
+		case exited = <-done:
+			finished = true
+			t.Fatalf("witness exited: %v\n%s", exited, errOut.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/ledger/ledgertest"
+	"github.com/pactwatch/pactwatch/ledger/logserver"
+	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/store/storetest"
+	"github.com/pactwatch/pactwatch/witness"
+)
+
+// TestVerifyOfflineData audits a SQLite data folder offline, then names a
+// row altered directly in the database. (ledger's tests run every kind of
+// tampering on SQLite and PostgreSQL.)
+func TestVerifyOfflineData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := filepath.Join(dir, dataDBName)
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var recs []store.GenericRecord
+	for i := range 300 {
+		id, body := fmt.Sprintf("decision-%d", i), []byte(fmt.Sprintf(`{"n":%d}`, i))
+		recs = append(recs, store.GenericRecord{Type: ledger.TypeDecision, ID: id, Time: at, Body: body, Leaf: storetest.LeafFor(ledger.TypeDecision, id, at, body)})
+	}
+	if _, err := st.AppendRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	logKey, err := os.ReadFile("../../examples/ukraine/keys/log.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, v, err := ledger.LoadLogKey(string(logKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&ledger.Checkpointer{Source: st, Store: st, Signer: s, Verifier: v}).Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	// The agreement pins the log key; its witnesses did not cosign this
+	// offline checkpoint, so the quorum is lowered explicitly.
+	agreementFile := "../../examples/ukraine/agreement.yaml"
+	out, _, err := runCLI(t, "verify", "--data", dir, "--agreement", agreementFile, "--quorum", "0")
+	if err != nil || !strings.Contains(out, "300 audited (decision 300)") {
+		t.Fatalf("verify --data: %v\n%s", err, out)
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE ledger_entries SET data = (SELECT data FROM ledger_entries WHERE idx = 0) WHERE idx = 211"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, "verify", "--data", dir, "--agreement", agreementFile, "--quorum", "0")
+	if err == nil || !strings.Contains(out, "FAILED      entries[211]: altered") {
+		t.Fatalf("verify --data of an altered database: %v\n%s", err, out)
+	}
+}
+
+// TestVerifyWithDemoAgreement runs the example's own keys end to end: the
+// demo log key signs, the press witness (its demo key) cosigns through the
+// witness CLI, and `verify --agreement` takes the log key, witness keys
+// and quorum from the agreement.
+func TestVerifyWithDemoAgreement(t *testing.T) {
+	ctx := context.Background()
+	keys := "../../examples/ukraine/keys/"
+	logKey, err := os.ReadFile(keys + "log.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, v, err := ledger.LoadLogKey(string(logKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The witness CLI reads the key file; copy it so its mode is 0600.
+	wkey, err := os.ReadFile(keys + "witness-press-witness.example.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "w.key"), wkey, 0o600)
+	pubLog := fmt.Sprintf("%s+%08x+", v.Name(), v.KeyHash())
+	agreementLogKey := ""
+	if data, err := os.ReadFile("../../examples/ukraine/agreement.yaml"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.TrimSpace(line); strings.HasPrefix(f, "public_key: "+pubLog) {
+				agreementLogKey = strings.TrimPrefix(f, "public_key: ")
+			}
+		}
+	}
+	if agreementLogKey == "" {
+		t.Fatalf("the agreement does not pin the demo log key %s…", pubLog)
+	}
+	wurl, wvkey := startWitnessCLI(t, filepath.Join(dir, "w.key"), agreementLogKey, filepath.Join(dir, "state.json"))
+	wc, err := witness.NewClient(wurl, wvkey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ledgertest.New()
+	for i := range 10 {
+		m.Append(ledger.NewEntry(ledger.TypeAgreement, fmt.Sprintf("agreement-%d", i), time.Unix(0, 0), []byte("a"), []byte("s"), nil, nil).Marshal())
+	}
+	if _, err := (&ledger.Checkpointer{Source: m, Store: m, Signer: s, Verifier: v, Witnesses: []ledger.WitnessClient{wc}, Quorum: 1}).Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	logserver.New(m).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	out, _, err := runCLI(t, "verify", "--server", srv.URL, "--agreement", "../../examples/ukraine/agreement.yaml")
+	if err != nil || !strings.Contains(out, "cosigned    by 1 of 2 witnesses [press-witness.example], 1 required") {
+		t.Fatalf("verify --agreement: %v\n%s", err, out)
+	}
+}
