@@ -57,17 +57,27 @@ type Tracker struct {
 	Now    func() time.Time
 
 	incidents map[string]*Incident
-	order     []string          // ids in order of creation
-	byObs     map[string]string // observation id → incident id holding it
-	grid      map[cellKey]int32 // head of the cell's list in entries, +1 (0: empty)
-	entries   []gridEntry
+	order     []string                    // ids in order of creation
+	byObs     map[string]string           // observation id → incident id holding it
+	grid      map[uint64]map[uint64]int32 // family and hour → cell → head of its list in entries, +1 (0: empty)
+	scratch   []map[uint64]int32
+	entries   entryChunks
 	seen      map[uint64]bool // scratch for rayCells
 }
 
 // NewTracker returns an empty tracker with cfg and the clock now.
 func NewTracker(cfg Config, now func() time.Time) *Tracker {
 	return &Tracker{Config: cfg, Now: now, incidents: map[string]*Incident{},
-		byObs: map[string]string{}, grid: map[cellKey]int32{}, seen: map[uint64]bool{}}
+		byObs: map[string]string{}, grid: map[uint64]map[uint64]int32{}, seen: map[uint64]bool{}}
+}
+
+// Grow makes room for n more observations, sparing the rehashing of
+// large maps when a known number is replayed (a restart, a benchmark).
+func (t *Tracker) Grow(n int) {
+	if len(t.byObs) == 0 && n > 0 {
+		t.byObs = make(map[string]string, n)
+		t.incidents = make(map[string]*Incident, n/2)
+	}
 }
 
 // Get returns the incident with the id (ENOTFOUND if there is none). The
@@ -173,17 +183,19 @@ const (
 	bucketSecs = 3600
 )
 
-// cellKey packs family (5 bits), hour (25 bits: until the 39th century)
-// and cell x and y (17 bits each) into one word, so grid lookups take the
-// map's fast 64-bit path.
-type cellKey uint64
-
-func keyOf(family uint8, x, y, hour int32) cellKey {
-	return cellKey(uint64(family)<<59 | uint64(uint32(hour)&(1<<25-1))<<34 |
-		uint64(uint32(x)&(1<<17-1))<<17 | uint64(uint32(y)&(1<<17-1)))
-}
-
 func xyKey(x, y int32) uint64 { return uint64(uint32(x))<<32 | uint64(uint32(y)) }
+
+// bucket returns the grid of one family and hour: buckets keep each map
+// small, so lookups stay in cache however many days the tracker holds.
+func (t *Tracker) bucket(fam uint8, hour int32, create bool) map[uint64]int32 {
+	k := uint64(fam)<<32 | uint64(uint32(hour))
+	b := t.grid[k]
+	if b == nil && create {
+		b = map[uint64]int32{}
+		t.grid[k] = b
+	}
+	return b
+}
 
 // gridEntry is one registration: cells chain their entries through next
 // (an index into Tracker.entries, +1), so registering allocates nothing
@@ -191,6 +203,30 @@ func xyKey(x, y int32) uint64 { return uint64(uint32(x))<<32 | uint64(uint32(y))
 type gridEntry struct {
 	inc  *Incident
 	next int32
+}
+
+// entryChunks is an append-only list of entries in fixed-size chunks:
+// growing it never copies what it holds (a single slice of millions of
+// entries would be copied, and rescanned, at every doubling).
+type entryChunks struct{ chunks [][]gridEntry }
+
+const chunkBits = 16
+
+// add appends e and returns its index +1.
+func (c *entryChunks) add(e gridEntry) int32 {
+	n := len(c.chunks)
+	if n == 0 || len(c.chunks[n-1]) == 1<<chunkBits {
+		c.chunks = append(c.chunks, make([]gridEntry, 0, 1<<chunkBits))
+		n++
+	}
+	c.chunks[n-1] = append(c.chunks[n-1], e)
+	return int32((n-1)<<chunkBits + len(c.chunks[n-1]))
+}
+
+// at returns the entry of index+1 i.
+func (c *entryChunks) at(i int32) gridEntry {
+	i--
+	return c.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
 }
 
 // indexed is what an incident was registered with.
@@ -265,10 +301,10 @@ func (t *Tracker) index(inc *Incident, reports []Report) {
 	fam := families[inc.Family]
 	from, to := hourOf(inc.First), hourOf(inc.Last)
 	in := func(h int32) func(x, y int32) {
+		b := t.bucket(fam, h, true)
 		return func(x, y int32) {
-			k := keyOf(fam, x, y, h)
-			t.entries = append(t.entries, gridEntry{inc, t.grid[k]})
-			t.grid[k] = int32(len(t.entries))
+			k := xyKey(x, y)
+			b[k] = t.entries.add(gridEntry{inc, b[k]})
 		}
 	}
 	idx := &inc.idx
@@ -339,10 +375,23 @@ func (t *Tracker) match(r *Report) *Incident {
 	h0, h1 := hourOf(r.At.Add(-cfg.Window)), hourOf(r.Until.Add(cfg.Window))
 	var best *Incident
 	bestScore := math.Inf(1)
+	buckets := t.scratch[:0]
+	for h := h0; h <= h1; h++ {
+		if g := t.bucket(fam, h, false); g != nil {
+			buckets = append(buckets, g)
+		}
+	}
+	t.scratch = buckets
+	if len(buckets) == 0 {
+		return nil
+	}
 	visit := func(x, y int32) {
-		for h := h0; h <= h1; h++ {
-			for e := t.grid[keyOf(fam, x, y, h)]; e != 0; e = t.entries[e-1].next {
-				inc := t.entries[e-1].inc
+		k := xyKey(x, y)
+		for _, g := range buckets {
+			for e := g[k]; e != 0; {
+				ent := t.entries.at(e)
+				inc := ent.inc
+				e = ent.next
 				if inc == best {
 					continue
 				}

@@ -27,7 +27,7 @@ func TestRunSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(out.String())
-	for _, want := range []string{"generated   20000 observations", "clustered", "evaluated", "re-evaluation of 20000 observations"} {
+	for _, want := range []string{"generated   20000 observations", "clustered", "evaluated", "RE-EVALUATION: the incidents of 20000 observations"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("output lacks %q:\n%s", want, out.String())
 		}
