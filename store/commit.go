@@ -97,6 +97,7 @@ func (s *DB) Close() error {
 type request struct {
 	leaves int
 	fn     func(*wtx) error
+	obs    *obsWrite // instead of fn: observations, merged across the group
 	done   chan error
 }
 
@@ -106,7 +107,10 @@ var errClosed = pactwatch.Errorf(pactwatch.EUNAVAILABLE, "the store is closed")
 // queued, it waits even if ctx ends, so that an error never hides a write
 // that was in fact committed.
 func (s *DB) write(ctx context.Context, leaves int, fn func(*wtx) error) error {
-	r := &request{leaves: leaves, fn: fn, done: make(chan error, 1)}
+	return s.enqueue(ctx, &request{leaves: leaves, fn: fn, done: make(chan error, 1)})
+}
+
+func (s *DB) enqueue(ctx context.Context, r *request) error {
 	select {
 	case s.queue <- r:
 	case <-ctx.Done():
@@ -175,7 +179,27 @@ func (s *DB) runGroup(group []*request, errs []error) error {
 		return fmt.Errorf("lock the tree head: %w", err)
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, size: size, cache: map[int64]tlog.Hash{}}
-	if len(group) == 1 {
+	// Observations first, all calls together; they fail alone without
+	// writing anything, so they need no savepoints.
+	var others []int
+	for i, r := range group {
+		if r.obs == nil {
+			others = append(others, i)
+		}
+	}
+	if len(group) == 1 && len(others) == 0 {
+		// Alone in its group, a call needs no savepoint: its failure rolls
+		// back the whole transaction.
+		if err := w.insertObservationGroup(group, errs); err != nil {
+			errs[0] = asError(err)
+			return nil
+		}
+	} else if len(others) < len(group) {
+		if err := w.observationsInSavepoint(group, errs); err != nil {
+			return err
+		}
+	}
+	if len(group) == 1 && len(others) == 1 {
 		// Alone in its group, a request needs no savepoint: its failure
 		// rolls back the whole transaction.
 		if err := group[0].fn(w); err != nil {
@@ -183,7 +207,8 @@ func (s *DB) runGroup(group []*request, errs []error) error {
 			return nil
 		}
 	} else {
-		for i, r := range group {
+		for _, i := range others {
+			r := group[i]
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT req"); err != nil {
 				return err
 			}
@@ -206,6 +231,51 @@ func (s *DB) runGroup(group []*request, errs []error) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// observationsInSavepoint runs the merged observation write in a
+// savepoint. If it fails (a record id that clashes with another kind of
+// record in the ledger, which the idempotency query does not see), it
+// rolls back and writes each call alone in its own savepoint, so that the
+// failure stays with its call.
+func (w *wtx) observationsInSavepoint(group []*request, errs []error) error {
+	sp := func(q string) error {
+		_, err := w.tx.ExecContext(w.ctx, q)
+		return err
+	}
+	if err := sp("SAVEPOINT obs"); err != nil {
+		return err
+	}
+	before := w.size
+	err := w.insertObservationGroup(group, errs)
+	if err == nil {
+		return sp("RELEASE SAVEPOINT obs")
+	}
+	if err := sp("ROLLBACK TO SAVEPOINT obs"); err != nil {
+		return err
+	}
+	w.forget(before)
+	for i, r := range group {
+		if r.obs == nil {
+			continue
+		}
+		errs[i] = nil
+		if err := sp("SAVEPOINT one"); err != nil {
+			return err
+		}
+		before := w.size
+		if err := w.insertObservationGroup(group[i:i+1], errs[i:i+1]); err != nil {
+			errs[i] = asError(err)
+			if err := sp("ROLLBACK TO SAVEPOINT one"); err != nil {
+				return err
+			}
+			w.forget(before)
+		}
+		if err := sp("RELEASE SAVEPOINT one"); err != nil {
+			return err
+		}
+	}
+	return sp("RELEASE SAVEPOINT obs")
 }
 
 // asError makes err a *pactwatch.Error: unique-key violations the

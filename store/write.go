@@ -28,7 +28,10 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// InsertObservations implements Store.
+// InsertObservations implements Store. Concurrent calls are merged by the
+// committer (insertObservationGroup): one idempotency query, one leaf append
+// and multi-row inserts for the whole group, so that many single-record
+// requests cost about as much as one batch.
 func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, leaves []Leaf) ([]InsertResult, error) {
 	if len(recs) != len(leaves) {
 		return nil, pactwatch.Errorf(pactwatch.EINVALID, "%d observations but %d ledger leaves", len(recs), len(leaves))
@@ -38,7 +41,7 @@ func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, 
 	}
 	// Everything that needs no database happens in the caller's goroutine,
 	// so the committer only writes.
-	bodies := make([][]byte, len(recs))
+	ow := &obsWrite{recs: recs, bodies: make([][]byte, len(recs))}
 	for i, r := range recs {
 		field := fmt.Sprintf("observations[%d]", i)
 		if r.ID == "" {
@@ -51,78 +54,129 @@ func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, 
 		if err != nil {
 			return nil, pactwatch.Internal(err)
 		}
-		bodies[i] = b
+		ow.bodies[i] = b
 	}
-	ids := make([]any, len(recs))
-	for i, r := range recs {
-		ids[i] = r.ID
-	}
-	encoded, err := encodeLeaves(leaves)
-	if err != nil {
+	var err error
+	if ow.leaves, err = encodeLeaves(leaves); err != nil {
 		return nil, err
 	}
-	var results []InsertResult
-	err = s.write(ctx, len(recs), func(w *wtx) error {
-		results = make([]InsertResult, len(recs))
-		stored, err := w.storedObservations(ids)
-		if err != nil {
-			return err
-		}
-		firstOf := map[string]int{} // id → index of its first occurrence in this call
-		var fresh []int
-		for i, r := range recs {
-			if old, ok := stored[r.ID]; ok {
-				if !bytes.Equal(old.body, bodies[i]) {
-					return pactwatch.FieldErrorf(pactwatch.ECONFLICT, fmt.Sprintf("observations[%d].id", i), "observation %s is already stored with a different body", r.ID)
-				}
-				results[i] = InsertResult{Record: old.rec, Existed: true}
-				continue
-			}
-			if j, ok := firstOf[r.ID]; ok {
-				if !bytes.Equal(bodies[j], bodies[i]) {
-					return pactwatch.FieldErrorf(pactwatch.ECONFLICT, fmt.Sprintf("observations[%d].id", i), "observation %s appears twice with different bodies", r.ID)
-				}
-				results[i].Existed = true // filled in below, once j has its seq
-				continue
-			}
-			firstOf[r.ID] = i
-			fresh = append(fresh, i)
-		}
-		if len(fresh) == 0 {
-			return nil
-		}
-		ls := make([]encodedLeaf, len(fresh))
-		for k, i := range fresh {
-			ls[k] = encoded[i]
-		}
-		first, err := w.appendLeaves(ls)
-		if err != nil {
-			return err
-		}
-		rows := make([]any, 0, 13*len(fresh))
-		for k, i := range fresh {
-			r := recs[i]
-			r.Seq = first + int64(k) + 1
-			r.ReceivedAt = r.ReceivedAt.UTC()
-			results[i] = InsertResult{Record: r}
-			rows = append(rows, r.Seq, r.ID, nanos(r.ObservedAt), string(r.Category), r.Reporter,
-				nanos(r.ReceivedAt), r.PrincipalID)
-			rows = appendPos(rows, r.Observer)
-			rows = appendPos(rows, r.Target)
-			rows = appendPos(rows, r.Origin)
-			rows = append(rows, bodies[i])
-		}
-		for i, r := range recs {
-			if j := firstOf[r.ID]; j != i && results[i].Existed && results[i].Record.ID == "" {
-				results[i].Record = results[j].Record
-			}
-		}
-		return w.insert("observations", observationInsertCols, 14, rows)
-	})
-	if err != nil {
+	if err := s.enqueue(ctx, &request{leaves: len(recs), obs: ow, done: make(chan error, 1)}); err != nil {
 		return nil, err
 	}
-	return results, nil
+	return ow.results, nil
+}
+
+// obsWrite is one InsertObservations call on its way through the committer.
+type obsWrite struct {
+	recs    []observation.Record
+	bodies  [][]byte
+	leaves  []encodedLeaf
+	results []InsertResult
+}
+
+// insertObservationGroup stores the observation calls of a group: a call
+// with a conflict fails alone and writes nothing; the others are written
+// together. A call may repeat an id stored earlier, or stored by an earlier
+// call of the same group: it then gets that record with Existed set.
+func (w *wtx) insertObservationGroup(group []*request, errs []error) error {
+	var ids []any
+	seenID := map[string]bool{}
+	for _, r := range group {
+		if r.obs == nil {
+			continue
+		}
+		for _, rec := range r.obs.recs {
+			if !seenID[rec.ID] {
+				seenID[rec.ID] = true
+				ids = append(ids, rec.ID)
+			}
+		}
+	}
+	stored, err := w.storedObservations(ids)
+	if err != nil {
+		return err
+	}
+	// fresh: id → where the record new in this group is (call, item).
+	type ref struct{ call, item int }
+	fresh := map[string]ref{}
+	var order []ref // fresh records in leaf order
+	var copies []struct{ to, from ref }
+	for c, r := range group {
+		ow := r.obs
+		if ow == nil {
+			continue
+		}
+		ow.results = make([]InsertResult, len(ow.recs))
+		mine := map[string]int{} // new in this call: id → first item
+		var conflict error
+		var myCopies []struct{ to, from ref }
+		for i, rec := range ow.recs {
+			field := fmt.Sprintf("observations[%d].id", i)
+			if old, ok := stored[rec.ID]; ok {
+				if !bytes.Equal(old.body, ow.bodies[i]) {
+					conflict = pactwatch.FieldErrorf(pactwatch.ECONFLICT, field, "observation %s is already stored with a different body", rec.ID)
+					break
+				}
+				ow.results[i] = InsertResult{Record: old.rec, Existed: true}
+				continue
+			}
+			from, ok := fresh[rec.ID]
+			if j, mineOK := mine[rec.ID]; mineOK {
+				from, ok = ref{c, j}, true
+			}
+			if ok {
+				if !bytes.Equal(group[from.call].obs.bodies[from.item], ow.bodies[i]) {
+					conflict = pactwatch.FieldErrorf(pactwatch.ECONFLICT, field, "observation %s is being stored with a different body", rec.ID)
+					break
+				}
+				ow.results[i].Existed = true
+				myCopies = append(myCopies, struct{ to, from ref }{ref{c, i}, from})
+				continue
+			}
+			mine[rec.ID] = i
+		}
+		if conflict != nil {
+			errs[c] = conflict
+			ow.results = nil
+			continue
+		}
+		for i, rec := range ow.recs {
+			if j, ok := mine[rec.ID]; ok && j == i {
+				fresh[rec.ID] = ref{c, i}
+				order = append(order, ref{c, i})
+			}
+		}
+		copies = append(copies, myCopies...)
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	ls := make([]encodedLeaf, len(order))
+	for k, f := range order {
+		ls[k] = group[f.call].obs.leaves[f.item]
+	}
+	first, err := w.appendLeaves(ls)
+	if err != nil {
+		return err
+	}
+	rows := make([]any, 0, 14*len(order))
+	for k, f := range order {
+		ow := group[f.call].obs
+		r := ow.recs[f.item]
+		r.Seq = first + int64(k) + 1
+		r.ReceivedAt = r.ReceivedAt.UTC()
+		ow.results[f.item] = InsertResult{Record: r}
+		rows = append(rows, r.Seq, r.ID, nanos(r.ObservedAt), string(r.Category), r.Reporter,
+			nanos(r.ReceivedAt), r.PrincipalID)
+		rows = appendPos(rows, r.Observer)
+		rows = appendPos(rows, r.Target)
+		rows = appendPos(rows, r.Origin)
+		rows = append(rows, ow.bodies[f.item])
+	}
+	for _, cp := range copies {
+		group[cp.to.call].obs.results[cp.to.item] = InsertResult{Record: group[cp.from.call].obs.results[cp.from.item].Record, Existed: true}
+	}
+	return w.insert("observations", observationInsertCols, 14, rows)
 }
 
 func appendPos(rows []any, p *observation.Position) []any {
