@@ -558,3 +558,29 @@ func TestMarkerLinksStayOnSite(t *testing.T) {
 		t.Errorf("urls %v, %v", resp.Markers[0][col], resp.Markers[1][col])
 	}
 }
+
+// FuzzRequestHeaders feeds arbitrary Accept-Language, cookie, ?lang= and
+// Accept-Encoding values: the page must pick one of its three languages and
+// never fail.
+func FuzzRequestHeaders(f *testing.F) {
+	f.Add("uk-UA,uk;q=0.9", "ru", "en", "gzip")
+	f.Add("*", "", "xx", "gzip;q=0")
+	f.Add("de;q=abc, ru;q=0.1", "<script>", "", "br, GZIP ;q=0.5")
+	h, err := New(Options{Map: newFakeMap(0), Now: func() time.Time { return testNow }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, accept, cookie, lang, encoding string) {
+		req := httptest.NewRequest(http.MethodGet, "/map", nil)
+		req.URL.RawQuery = url.Values{"lang": {lang}}.Encode()
+		req.Header.Set("Accept-Language", accept)
+		req.Header.Set("Accept-Encoding", encoding)
+		req.AddCookie(&http.Cookie{Name: langCookie, Value: url.QueryEscape(cookie)})
+		rec := httptest.NewRecorder()
+		tag := h.pickLanguage(rec, req)
+		if !slices.Contains(languages, tag) {
+			t.Fatalf("picked %v", tag)
+		}
+		acceptsGzip(req)
+	})
+}
