@@ -41,6 +41,7 @@ func commands() []command {
 		{"agreement", "check an agreement file or show what it holds", runAgreement},
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},
+		{"compliance", "cluster observations and evaluate them against the commitments; bench", runCompliance},
 		{"verify", "audit the ledger: signatures, cosignatures, every tile and entry", runVerify},
 		{"witness", "run a transparency-log witness that cosigns checkpoints", runWitness},
 	}
