@@ -145,10 +145,18 @@ func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
 
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		coding, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			return strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0"
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
 		}
+		// "gzip;q=0" (or 0.0, 0.000) refuses it; any other weight accepts.
+		name, value, _ := strings.Cut(strings.ReplaceAll(params, " ", ""), "=")
+		if strings.EqualFold(name, "q") {
+			if q, err := strconv.ParseFloat(value, 64); err == nil && q == 0 {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }

@@ -440,6 +440,27 @@ func TestMarkersGzip(t *testing.T) {
 	}
 }
 
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"":                    false,
+		"gzip":                true,
+		"GZIP":                true,
+		"br, gzip;q=0.5":      true,
+		"gzip;q=0":            false,
+		"gzip; q=0.0":         false,
+		"deflate, br":         false,
+		"x-gzip":              false,
+		"identity, gzip;q=1":  true,
+		"gzip;level=9;q=0.1x": true,
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Accept-Encoding", header)
+		if got := acceptsGzip(req); got != want {
+			t.Errorf("Accept-Encoding %q: %v, want %v", header, got, want)
+		}
+	}
+}
+
 func TestMarkersTruncated(t *testing.T) {
 	fake := &fakeMap{}
 	for range maxMarkers + 5 {
