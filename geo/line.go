@@ -53,7 +53,8 @@ type segment struct {
 const maxStepDeg = 0.05
 
 // NewLine prepares a LineString or MultiLineString. Consecutive duplicate
-// points are ignored; every part needs two distinct points.
+// points are ignored; every part needs two distinct points. Like Contains,
+// it assumes the line does not cross the antimeridian.
 func NewLine(g orb.Geometry) (*Line, error) {
 	var parts []orb.LineString
 	switch g := g.(type) {
