@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -41,42 +42,41 @@ func Load(path string) (*Agreement, error) {
 		return nil, pactwatch.Errorf(pactwatch.ENOTFOUND, "%s: %v", path, err)
 	}
 	defer root.Close()
-	data, err := readCapped(root.FS(), filepath.Base(path))
+	data, err := readCapped(root.FS(), filepath.Base(path), MaxAgreementSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, pactwatch.Errorf(pactwatch.ENOTFOUND, "%s: no such file", path)
 		}
 		return nil, pactwatch.Errorf(pactwatch.EINVALID, "%s: %v", path, err)
 	}
-	return Parse(path, data, func(name string) ([]byte, error) { return readCapped(root.FS(), name) })
+	return Parse(path, data, func(name string) ([]byte, error) { return readCapped(root.FS(), name, MaxZoneFileSize) })
 }
 
 // ParseFS parses the agreement file name in fsys, reading zone files from
 // the same folder of fsys (e.g. the embedded example).
 func ParseFS(fsys fs.FS, name string) (*Agreement, error) {
-	data, err := readCapped(fsys, name)
+	data, err := readCapped(fsys, name, MaxAgreementSize)
 	if err != nil {
 		return nil, pactwatch.Errorf(pactwatch.EINVALID, "%s: %v", name, err)
 	}
-	dir := filepath.Dir(name)
-	return Parse(name, data, func(p string) ([]byte, error) { return readCapped(fsys, filepath.ToSlash(filepath.Join(dir, p))) })
+	dir := path.Dir(name)
+	return Parse(name, data, func(p string) ([]byte, error) { return readCapped(fsys, path.Join(dir, p), MaxZoneFileSize) })
 }
 
-// readCapped reads a file of at most MaxZoneFileSize bytes (Parse applies
-// the agreement's own, smaller limit).
-func readCapped(fsys fs.FS, name string) ([]byte, error) {
+// readCapped reads a file of at most limit bytes, without reading more.
+func readCapped(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(f, MaxZoneFileSize+1))
+	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if n > MaxZoneFileSize {
-		return nil, fmt.Errorf("larger than the %d MiB limit", MaxZoneFileSize>>20)
+	if n > limit {
+		return nil, fmt.Errorf("larger than the %d MiB limit", limit>>20)
 	}
 	return buf.Bytes(), nil
 }
