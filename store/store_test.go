@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pactwatch/pactwatch"
@@ -73,4 +75,28 @@ func TestAsError(t *testing.T) {
 			t.Errorf("asError(%q) has code %q, want %q", tc.err, got, tc.code)
 		}
 	}
+}
+
+// FuzzRebind checks that PostgreSQL placeholders are numbered in order and
+// that nothing else in the query changes.
+func FuzzRebind(f *testing.F) {
+	f.Add("SELECT a FROM t WHERE x = ? AND y IN (?, ?)")
+	f.Add("?")
+	f.Add("no placeholders")
+	f.Fuzz(func(t *testing.T, q string) {
+		parts := strings.Split(q, "?")
+		var want strings.Builder
+		for i, p := range parts {
+			if i > 0 {
+				want.WriteString("$" + strconv.Itoa(i))
+			}
+			want.WriteString(p)
+		}
+		if got := pgDialect.rebind(q); got != want.String() {
+			t.Fatalf("rebind(%q) = %q, want %q", q, got, want.String())
+		}
+		if sqliteDialect.rebind(q) != q {
+			t.Fatal("SQLite query rewritten")
+		}
+	})
 }
