@@ -136,13 +136,34 @@ func TestAuditChecksRecords(t *testing.T) {
 	if rep, err := ledger.Audit(ctx, m, cp, nil, recs); err != nil || rep.Records != 50 {
 		t.Fatalf("%+v, %v", rep, err)
 	}
+	good := recs[33]
 	recs[33] = [2][]byte{[]byte(`{"n":34}`), []byte("salt")}
 	var ae *ledger.AuditError
 	if _, err := ledger.Audit(ctx, m, cp, nil, recs); !errors.As(err, &ae) || ae.Index != 33 {
 		t.Errorf("altered record: %v", err)
 	}
+	recs[33] = good
+	recs[40] = [2][]byte{nil, nil}
+	skip := skipping{records: recs, skip: 40}
+	if rep, err := ledger.Audit(ctx, m, cp, nil, skip); err != nil || rep.Skipped[ledger.TypeKey] != 1 || rep.Records != 49 {
+		t.Errorf("skipping record 40: %+v %v", rep, err)
+	}
 	delete(recs, 12)
 	if _, err := ledger.Audit(ctx, m, cp, nil, recs); !errors.As(err, &ae) || ae.Index != 12 {
 		t.Errorf("deleted record: %v", err)
 	}
+}
+
+// skipping does not check one record, as a fetcher that cannot rebuild a
+// kind's canonical bytes would.
+type skipping struct {
+	records
+	skip int64
+}
+
+func (s skipping) Record(ctx context.Context, i int64, e ledger.Entry) ([]byte, []byte, error) {
+	if i == s.skip {
+		return nil, nil, fmt.Errorf("entry %d: %w", i, ledger.ErrRecordNotChecked)
+	}
+	return s.records.Record(ctx, i, e)
 }

@@ -15,13 +15,15 @@ import (
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/ledger/ledgertest"
 	"github.com/pactwatch/pactwatch/ledger/logserver"
+	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/store/storetest"
+	"github.com/pactwatch/pactwatch/vocab"
 	"github.com/pactwatch/pactwatch/witness"
 )
 
-// TestVerifyOfflineData audits a SQLite data folder offline, then names a
-// row altered directly in the database. (ledger's tests run every kind of
+// TestVerifyOfflineData audits a SQLite data folder offline, records
+// included, then names each row altered or deleted directly in the database. (ledger's tests run every kind of
 // tampering on SQLite and PostgreSQL.)
 func TestVerifyOfflineData(t *testing.T) {
 	ctx := context.Background()
@@ -40,6 +42,22 @@ func TestVerifyOfflineData(t *testing.T) {
 	if _, err := st.AppendRecords(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
+	// Observations, committed as the server commits them: the salted
+	// digest of observation.CanonicalRecord.
+	var obs []observation.Record
+	var leaves []store.Leaf
+	for i := range 50 {
+		rec, _ := storetest.Obs(i, vocab.Category("explosion"), at, nil)
+		canonical, err := observation.CanonicalRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs = append(obs, rec)
+		leaves = append(leaves, storetest.LeafFor(ledger.TypeObservation, rec.ID, rec.ReceivedAt, canonical))
+	}
+	if _, err := st.InsertObservations(ctx, obs, leaves); err != nil {
+		t.Fatal(err)
+	}
 	logKey, err := os.ReadFile("../../examples/ukraine/keys/log.key")
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +74,8 @@ func TestVerifyOfflineData(t *testing.T) {
 	// The agreement pins the log key; its witnesses did not cosign this
 	// offline checkpoint, so the quorum is lowered explicitly.
 	agreementFile := "../../examples/ukraine/agreement.yaml"
-	out, _, err := runCLI(t, "verify", "--data", dir, "--agreement", agreementFile, "--quorum", "0")
-	if err != nil || !strings.Contains(out, "300 audited (decision 300)") {
+	out, _, err := runCLI(t, "verify", "--data", dir, "--agreement", agreementFile, "--quorum", "0", "--records")
+	if err != nil || !strings.Contains(out, "350 audited (decision 300, observation 50)") || !strings.Contains(out, "records     350 matched") {
 		t.Fatalf("verify --data: %v\n%s", err, out)
 	}
 	db, err := sql.Open("sqlite", dsn)
@@ -65,12 +83,22 @@ func TestVerifyOfflineData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec("UPDATE ledger_entries SET data = (SELECT data FROM ledger_entries WHERE idx = 0) WHERE idx = 211"); err != nil {
-		t.Fatal(err)
-	}
-	out, _, err = runCLI(t, "verify", "--data", dir, "--agreement", agreementFile, "--quorum", "0")
-	if err == nil || !strings.Contains(out, "FAILED      entries[211]: altered") {
-		t.Fatalf("verify --data of an altered database: %v\n%s", err, out)
+	for _, tc := range []struct {
+		name, sql, want string
+	}{
+		// A record row changed or deleted behind its entry: only the
+		// record check (--records) sees it.
+		{"observation altered", "UPDATE observations SET received_at = received_at + 1 WHERE id = '00000000-0000-4000-8000-000000000007'", "entries[307]: altered: record 00000000-0000-4000-8000-000000000007"},
+		{"record deleted", "DELETE FROM records WHERE id = 'decision-150'", "entries[150]: deleted: record decision-150"},
+		{"entry altered", "UPDATE ledger_entries SET data = (SELECT data FROM ledger_entries WHERE idx = 0) WHERE idx = 111", "entries[111]: altered"},
+	} {
+		if _, err := db.Exec(tc.sql); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err = runCLI(t, "verify", "--data", dir, "--agreement", agreementFile, "--quorum", "0", "--records")
+		if err == nil || !strings.Contains(out, "FAILED      "+tc.want) {
+			t.Fatalf("verify --data after %s: %v, want %q in\n%s", tc.name, err, tc.want, out)
+		}
 	}
 }
 
