@@ -156,6 +156,18 @@ func TestWitnessAndVerifyCLI(t *testing.T) {
 	}
 }
 
+func TestWitnessRefusesOpenKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	wsk, _, _ := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{2}, 32)), "witness.example.org")
+	f := filepath.Join(dir, "w.key")
+	os.WriteFile(f, []byte(wsk), 0o644)
+	_, lvk, _ := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{1}, 32)), "ledger.example.org/cli")
+	_, _, err := runCLI(t, "witness", "--key", f, "--log", lvk, "--addr", "127.0.0.1:0", "--state", filepath.Join(dir, "s.json"))
+	if err == nil || !strings.Contains(userMessage(err), "chmod 600") {
+		t.Fatalf("witness with a world-readable key: %v", err)
+	}
+}
+
 func TestVerifyUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"verify"},

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -44,9 +45,9 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return errUsage
 	}
-	skey, err := os.ReadFile(*keyFile)
+	skey, err := readSecretFile(*keyFile)
 	if err != nil {
-		return pactwatch.FieldErrorf(pactwatch.EINVALID, "key", "%v", err)
+		return err
 	}
 	cs, err := witness.NewCosigner(string(skey), nil)
 	if err != nil {
@@ -87,6 +88,23 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return pactwatch.Internal(err)
 	}
 	return nil
+}
+
+// readSecretFile reads a private key file, refusing one that group or
+// others may read (as ssh and keys.ReadPrivate do).
+func readSecretFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "key", "%v", err)
+	}
+	if runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "key", "permissions %04o are too open for a private key: run chmod 600 %s", info.Mode().Perm(), path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "key", "%v", err)
+	}
+	return data, nil
 }
 
 // keyOrFile returns the trimmed contents of the file s names, or s itself
