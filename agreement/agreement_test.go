@@ -626,9 +626,9 @@ func TestPeriods(t *testing.T) {
 		commitment  string
 		from, until string
 	}{
-		{"ceasefire", "2026-12-01", "2056-12-01"},         // start + 30y
+		{"ceasefire", "2026-10-01", "2056-10-01"},         // start + 30y
 		{"phased-withdrawal", "2027-03-01", "2028-03-01"}, // start to end
-		{"eu-membership", "2026-12-01", "2056-12-01"},     // the agreement's 30 years
+		{"eu-membership", "2026-10-01", "2056-10-01"},     // the agreement's 30 years
 	}
 	for _, tt := range tests {
 		c := a.Commitment(tt.commitment)
@@ -640,15 +640,15 @@ func TestPeriods(t *testing.T) {
 			t.Errorf("%s: ActiveAt disagrees with Period", tt.commitment)
 		}
 	}
-	admin := a.Key("admin-1") // valid 2026-12-01 until 2027-12-01
+	admin := a.Key("admin-1") // valid 2026-10-01 until 2027-10-01
 	for _, tt := range []struct {
 		at   time.Time
 		want bool
 	}{
-		{day("2026-11-30").Add(23 * time.Hour), false},
-		{day("2026-12-01"), true},
-		{day("2027-11-30").Add(23 * time.Hour), true},
-		{day("2027-12-01"), false},
+		{day("2026-09-30").Add(23 * time.Hour), false},
+		{day("2026-10-01"), true},
+		{day("2027-09-30").Add(23 * time.Hour), true},
+		{day("2027-10-01"), false},
 	} {
 		if got := admin.ValidAt(tt.at); got != tt.want {
 			t.Errorf("admin-1 at %v: %v", tt.at, got)
