@@ -39,7 +39,7 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, closePool, err := postgres.Open(ctx, dsn)
 		if err != nil {
-			return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot connect to PostgreSQL", Err: err}
+			return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot connect to PostgreSQL: " + err.Error(), Err: err}
 		}
 		s, err := newDB(ctx, pgDialect, db, db, postgres.Migrations, opts, "")
 		if err != nil {
@@ -56,7 +56,7 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 		}
 		w, r, err := sqlite.Open(ctx, p)
 		if err != nil {
-			return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot open SQLite database", Err: err}
+			return nil, &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Field: "db", Message: "cannot open SQLite database: " + err.Error(), Err: err}
 		}
 		abs, err := filepath.Abs(p)
 		if err != nil {

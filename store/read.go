@@ -10,10 +10,7 @@ import (
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/observation"
-	"github.com/pactwatch/pactwatch/vocab"
 )
-
-func vocabRole(s string) vocab.Role { return vocab.Role(s) }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)
@@ -166,27 +163,41 @@ func (s *DB) Evidence(ctx context.Context, sha256Hex string) (Evidence, error) {
 	return ev, nil
 }
 
+// recordWithLeaf reads a generic record joined with its ledger entry.
+const recordWithLeaf = "SELECT r.leaf_index, r.id, r.type, r.time, r.body, e.data, e.salt, e.public_salt " +
+	"FROM records r JOIN ledger_entries e ON e.idx = r.leaf_index"
+
+func scanRecordWithLeaf(sc interface{ Scan(...any) error }) (GenericRecord, error) {
+	var r GenericRecord
+	var t int64
+	var data []byte
+	if err := sc.Scan(&r.Index, &r.ID, &r.Type, &t, &r.Body, &data, &r.Leaf.Salt, &r.Leaf.PublicSalt); err != nil {
+		return r, err
+	}
+	r.Time = fromNanos(t)
+	var err error
+	r.Leaf.Entry, err = entryOf(r.Index, data)
+	return r, err
+}
+
 // Record implements Store.
 func (s *DB) Record(ctx context.Context, id string) (GenericRecord, error) {
-	r, err := scanRecord(s.queryRow(ctx, "SELECT "+recordCols+" FROM records WHERE id = ?", id))
+	r, err := scanRecordWithLeaf(s.queryRow(ctx, recordWithLeaf+" WHERE r.id = ?", id))
 	if err != nil {
 		return GenericRecord{}, readErr(err, "id", "no record %s", id)
-	}
-	if r.Leaf, err = s.leafAt(ctx, r.Index); err != nil {
-		return GenericRecord{}, err
 	}
 	return r, nil
 }
 
 // Records implements Store.
 func (s *DB) Records(ctx context.Context, typ string, from int64, n int) ([]GenericRecord, error) {
-	q := "SELECT " + recordCols + " FROM records WHERE leaf_index >= ?"
+	q := recordWithLeaf + " WHERE r.leaf_index >= ?"
 	args := []any{from}
 	if typ != "" {
-		q += " AND type = ?"
+		q += " AND r.type = ?"
 		args = append(args, typ)
 	}
-	q += " ORDER BY leaf_index LIMIT ?"
+	q += " ORDER BY r.leaf_index LIMIT ?"
 	args = append(args, limit(n))
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
@@ -194,16 +205,11 @@ func (s *DB) Records(ctx context.Context, typ string, from int64, n int) ([]Gene
 	}
 	var out []GenericRecord
 	if err := eachRow(rows, func() error {
-		r, err := scanRecord(rows)
+		r, err := scanRecordWithLeaf(rows)
 		out = append(out, r)
 		return err
 	}); err != nil {
 		return nil, asError(err)
-	}
-	for i := range out {
-		if out[i].Leaf, err = s.leafAt(ctx, out[i].Index); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }

@@ -73,7 +73,7 @@ type GenericRecord struct {
 	Time  time.Time // the record's own time (decided at, reported at, …)
 	Body  []byte    // canonical JSON (RFC 8785)
 	Leaf  Leaf
-	Index int64 // ledger leaf index; set by the store, ignored on append
+	Index int64 // ledger leaf index; set when read, ignored on append
 }
 
 // AppendResult tells, per appended generic record, what the store did.

@@ -11,6 +11,7 @@ import (
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/vocab"
 )
 
 // nanos stores a time as Unix nanoseconds; the zero time is 0.
@@ -321,7 +322,6 @@ func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendR
 		for k, i := range fresh {
 			r := recs[i]
 			r.Index = first + int64(k)
-			recs[i].Index = r.Index // so that later duplicates in this call see it
 			results[i] = AppendResult{Index: r.Index}
 			rows = append(rows, r.Index, r.ID, r.Type, nanos(r.Time), nonNil(r.Body))
 		}
@@ -434,7 +434,7 @@ func scanPrincipal(sc interface{ Scan(...any) error }) (Principal, error) {
 	var pub []byte
 	err := sc.Scan(&p.ID, &p.Name, &role, &p.Of, &pub, &p.KeyID, &p.TokenHash, &from, &until, &revoked, &p.Source, &created)
 	p.PublicKey = pub
-	p.Role = vocabRole(role)
+	p.Role = vocab.Role(role)
 	p.ValidFrom, p.ValidUntil, p.CreatedAt = fromNanos(from), fromNanos(until), fromNanos(created)
 	if revoked.Valid {
 		t := fromNanos(revoked.Int64)
