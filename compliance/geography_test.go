@@ -149,9 +149,13 @@ func TestWeaponOwner(t *testing.T) {
 	if len(vs) != 1 || vs[0].Attribution.Basis != compliance.BasisReported {
 		t.Fatalf("reported Russian gun: %s", describe(vs))
 	}
-	// Before the withdrawal commitment starts (15 December 2026) nothing
-	// is a violation.
-	r := rec("early", "monitor-uav-1", vocab.UAV, "A1", vocab.HeavyWeaponSighted, 1, time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC))
+	// The day before the withdrawal commitment starts nothing is a
+	// violation.
+	start, err := a.Commitment("withdrawal-ukraine").Start.In(a.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rec("early", "monitor-uav-1", vocab.UAV, "A1", vocab.HeavyWeaponSighted, 1, start.Add(-time.Hour))
 	r.WeaponClass, r.Target = vocab.Tank, pos(between, 0.1)
 	res, err := ev.Evaluate(context.Background(), compliance.Inputs{Incidents: []*incident.Incident{verifyOne(t, r)}}, sightingTime)
 	if err != nil || len(res.Violations) != 0 {
