@@ -38,7 +38,7 @@ var pragmas = []string{
 var writerPragmas = []string{
 	"cache_size(-65536)",
 	"temp_store(MEMORY)",
-	"wal_autocheckpoint(8192)",
+	"wal_autocheckpoint(2048)",
 }
 
 // Open opens the database file at path (created if missing) twice: writer
