@@ -286,3 +286,60 @@ func TestConfidentialFieldsNeverServed(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditOverTamperedTiles serves a log through a proxy that alters one
+// resource, as a compromised mirror or cache would, and checks the audit
+// over tiles names what the alteration touches.
+func TestAuditOverTamperedTiles(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 600)
+	for _, tc := range []struct {
+		path      string
+		wantIndex int64
+		wantLevel int
+	}{
+		{"/log/tile/0/001", 256 + 3, 0},            // a leaf hash of the second level-0 tile
+		{"/log/tile/1/000.p/2", 0, 8},              // the level-1 hash of entries [0, 256)
+		{"/log/tile/entries/002.p/88", 512 + 3, 0}, // an entry in the last bundle
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				resp, err := f.srv.Client().Get(f.srv.URL + r.URL.Path)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				if r.URL.Path == tc.path {
+					if strings.Contains(tc.path, "entries") {
+						body = bytes.Replace(body, []byte("obs-515\n"), []byte("obs-999\n"), 1)
+					} else {
+						body[3*32%len(body)] ^= 1
+						if len(body) == 64 {
+							body[0] ^= 1
+						}
+					}
+				}
+				w.WriteHeader(resp.StatusCode)
+				w.Write(body)
+			}))
+			defer proxy.Close()
+			c := &tileclient.Client{URL: proxy.URL + "/log", HTTP: proxy.Client()}
+			msg, err := c.Checkpoint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp, _, err := ledger.OpenCheckpoint(msg, f.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Size = cp.Size
+			_, err = ledger.Audit(ctx, c, cp, nil, nil)
+			var ae *ledger.AuditError
+			if !errors.As(err, &ae) || ae.Index != tc.wantIndex || ae.Level != tc.wantLevel {
+				t.Fatalf("audit: %v, want entry %d level %d named", err, tc.wantIndex, tc.wantLevel)
+			}
+		})
+	}
+}
