@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
@@ -127,7 +128,8 @@ func TestTileEndpoints(t *testing.T) {
 // TestIndependentVerifier checks the served checkpoint, tiles and proofs
 // with transparency-dev's code only: formats/log parses and verifies the
 // checkpoint, merkle/rfc6962 hashes the entries of a bundle into the
-// level-0 tile, and merkle/proof verifies the proof endpoints' answers.
+// level-0 tile, merkle/compact rebuilds the root from the level-0 tiles,
+// and merkle/proof verifies the proof endpoints' answers.
 func TestIndependentVerifier(t *testing.T) {
 	f := newFixture(t, 1000)
 	_, body := f.get(t, "/log/checkpoint")
@@ -145,6 +147,23 @@ func TestIndependentVerifier(t *testing.T) {
 		if !bytes.Equal(h.HashLeaf(entry), tile[i*32:(i+1)*32]) {
 			t.Fatalf("entry %d of bundle 1 does not hash to its level-0 tile hash", 256+i)
 		}
+	}
+	// merkle/compact recomputes the root from the level-0 tiles alone.
+	rf := compact.RangeFactory{Hash: h.HashChildren}
+	cr := rf.NewEmptyRange(0)
+	for _, p := range []string{"/log/tile/0/000", "/log/tile/0/001", "/log/tile/0/002", "/log/tile/0/003.p/232"} {
+		resp, tile := f.get(t, p)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", p, resp.StatusCode)
+		}
+		for off := 0; off < len(tile); off += 32 {
+			if err := cr.Append(tile[off:off+32], nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if root, err := cr.GetRootHash(nil); err != nil || !bytes.Equal(root, cp.Hash) || cr.End() != cp.Size {
+		t.Errorf("merkle/compact's root over the tiles %x (%d leaves, %v) is not the checkpoint's %x", root, cr.End(), err, cp.Hash)
 	}
 	for _, idx := range []uint64{0, 255, 256, 999} {
 		var p struct{ Hashes [][]byte }
