@@ -265,3 +265,42 @@ func TestZonePhases(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneIncursion: forces in the area Ukraine controls breach the
+// borders commitment only when they are Russia's — by a confident report,
+// since where they stand says they are Ukraine's.
+func TestZoneIncursion(t *testing.T) {
+	_, ev := example(t)
+	at := time.Date(2027, 2, 4, 9, 0, 0, 0, time.UTC)
+	inside := orb.Point{37.40, 48.55} // 15 km inside the area Ukraine controls
+	for _, tc := range []struct {
+		name  string
+		claim *observation.Attribution
+		want  int
+	}{
+		{"Ukrainian forces at home", nil, 0},
+		{"Russian unit, high confidence", &observation.Attribution{Party: "russia", Confidence: "high"}, 1},
+		{"Russian unit, low confidence", &observation.Attribution{Party: "russia", Confidence: "low"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rec("incursion-"+tc.name, "monitor-uav-1", vocab.UAV, "A1", vocab.TroopMovement, 60, at)
+			r.Target, r.Attribution = pos(inside, 0.5), tc.claim
+			res, err := ev.Evaluate(context.Background(), compliance.Inputs{Incidents: []*incident.Incident{verifyOne(t, r)}}, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, v := range res.Violations {
+				if v.Commitment == "borders" {
+					n++
+					if v.Attribution.Party != "russia" || v.Attribution.Basis != compliance.BasisReported {
+						t.Fatalf("attribution %+v", v.Attribution)
+					}
+				}
+			}
+			if n != tc.want {
+				t.Fatalf("%d borders violations, want %d:%s", n, tc.want, describe(res.Violations))
+			}
+		})
+	}
+}

@@ -269,9 +269,13 @@ func (e *Evaluator) zoneIncursion(c *commitment, inc *incident.Incident, vs *[]V
 	if party == "" && len(c.Obligors) == 1 {
 		party = c.Obligors[0]
 	}
-	if att.Party != party {
+	switch {
+	case party != "" && att.Party != party:
 		return
+	case party == "" && !isObligor(c, att.Party):
+		return // a rule naming no party binds every obligor, and only them
 	}
+	party = att.Party
 	if o == Indeterminate {
 		*cs = append(*cs, Check{Commitment: c.ID, Incident: inc.ID, Outcome: o, UncertaintyKm: round3(inc.Location.RadiusKm),
 			Detail: fmt.Sprintf("forces of %s whose position's uncertainty crosses the boundary of %s", party, c.Rule.Zone)})
