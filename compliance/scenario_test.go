@@ -14,6 +14,7 @@ import (
 	"github.com/pactwatch/pactwatch/compliance"
 	"github.com/pactwatch/pactwatch/incident"
 	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/ledger/ledgertest"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -137,22 +138,38 @@ func TestScenario(t *testing.T) {
 		}
 		decisions = append(decisions, d)
 	}
-	// Every decision is a ledger entry with the analyst and observations.
+	// Every decision is a ledger entry with the analyst and observations:
+	// appended to an in-memory log, read back, and its digest checked
+	// against the decision's canonical bytes.
+	log := ledgertest.New()
+	salt := make([]byte, 32)
 	for _, d := range decisions {
-		e, err := d.LedgerEntry(make([]byte, 32))
+		e, err := d.LedgerEntry(salt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := ledger.ParseEntry(e.Marshal())
-		if err != nil || back != e || e.Type != ledger.TypeDecision {
-			t.Fatalf("decision %s: entry %+v, %v", d.ID, back, err)
-		}
+		log.Append(e.Marshal())
 		if d.Analyst != "analyst-1" || len(d.Observations) == 0 {
 			t.Fatalf("decision %s lacks analyst or observations", d.ID)
 		}
 	}
 	if len(decisions) != 304 {
 		t.Fatalf("%d decisions, want 304", len(decisions))
+	}
+	size, _ := log.TreeSize(context.Background())
+	leaves, err := log.Entries(context.Background(), 0, size)
+	if err != nil || len(leaves) != 304 {
+		t.Fatalf("ledger holds %d entries (%v), want 304", len(leaves), err)
+	}
+	for i, leaf := range leaves {
+		e, err := ledger.ParseEntry(leaf)
+		if err != nil || e.Type != ledger.TypeDecision || e.RecordID != decisions[i].ID {
+			t.Fatalf("leaf %d: %+v %v", i, e, err)
+		}
+		b, _ := decisions[i].Canonical()
+		if e.Digest != ledger.SaltedDigest(salt, b) {
+			t.Fatalf("leaf %d: digest does not cover decision %s", i, decisions[i].ID)
+		}
 	}
 
 	res, err := ev.Evaluate(context.Background(), compliance.Inputs{Incidents: tr.Incidents()}, day2.Add(24*time.Hour))
