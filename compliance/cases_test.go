@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -240,5 +243,56 @@ func TestRecords(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Field != tc.field {
 			t.Errorf("%+v: %v, want an error naming %s", tc.in, err, tc.field)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestTransitionGolden pins a case transition's canonical bytes and its
+// ledger entry.
+func TestTransitionGolden(t *testing.T) {
+	a, _ := example(t)
+	b := compliance.NewBook(a, compliance.DefaultPolicy(), func() time.Time { return caseDay })
+	trs := b.Ingest(violations(2, compliance.Serious, "russia"))
+	tr, err := b.Confirm(trs[0].Case, "analyst-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tr.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tr.LedgerEntry(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append(append(c, '\n'), e.Marshal()...)
+	golden := filepath.Join("testdata", "transition.golden")
+	if *update {
+		os.WriteFile(golden, got, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("transition record changed:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestSeverityText(t *testing.T) {
+	for _, s := range []compliance.Severity{compliance.Minor, compliance.Serious, compliance.Grave} {
+		b, err := s.MarshalText()
+		var back compliance.Severity
+		if err != nil || back.UnmarshalText(b) != nil || back != s {
+			t.Fatalf("%v: %s %v", s, b, err)
+		}
+	}
+	var s compliance.Severity
+	if err := s.UnmarshalText([]byte("catastrophic")); pactwatch.ErrorCode(err) != pactwatch.EINVALID {
+		t.Fatalf("unknown severity: %v", err)
+	}
+	if _, err := compliance.Severity(7).MarshalText(); err == nil {
+		t.Fatal("severity 7 marshalled")
 	}
 }
