@@ -27,7 +27,7 @@ var ErrRecordNotChecked = errors.New("record kind not checked")
 
 // AuditReport summarises a successful audit.
 type AuditReport struct {
-	Size         int64            // entries audited
+	Size         int64            // entries audited (by AuditSince: the new ones)
 	StoredHashes int64            // stored hashes compared
 	Records      int64            // records checked against their digests
 	Skipped      map[string]int64 // records not checked (ErrRecordNotChecked), per type
@@ -78,13 +78,60 @@ func Audit(ctx context.Context, src Source, cp Checkpoint, prev *Checkpoint, rec
 	if prev != nil && prev.Size > cp.Size {
 		return rep, auditFailure(-1, 0, "the log's checkpoint has %d entries but %d were verified before: the log was rolled back", cp.Size, prev.Size)
 	}
+	return audit(ctx, src, cp, 0, nil, prev, records, rep)
+}
+
+// AuditSince audits only what was added since prev, a checkpoint audited
+// before: it reads the roots of the complete subtrees of prev's tree (the
+// log's stored hashes, or tiles), checks they fold into prev's root — so
+// they are the genuine right edge of the tree already audited and the log
+// only grew — and audits entries [prev.Size, cp.Size) from there as Audit
+// does. A long-lived log is then re-audited in time proportional to its
+// growth.
+func AuditSince(ctx context.Context, src Source, cp, prev Checkpoint, records RecordFetcher) (AuditReport, error) {
+	rep := AuditReport{ByType: map[string]int64{}, Skipped: map[string]int64{}}
+	if prev.Size > cp.Size {
+		return rep, auditFailure(-1, 0, "the log's checkpoint has %d entries but %d were verified before: the log was rolled back", cp.Size, prev.Size)
+	}
+	// The complete subtrees of a tree of n leaves: one per 1-bit of n,
+	// largest first.
+	var indexes []int64
+	for start, l := int64(0), 63; l >= 0; l-- {
+		if prev.Size&(1<<l) != 0 {
+			indexes = append(indexes, tlog.StoredHashIndex(l, start>>l))
+			start += 1 << l
+		}
+	}
+	edge, err := src.ReadHashes(ctx, indexes)
+	if err != nil {
+		return rep, wrap(err)
+	}
+	stack := make([]Hash, len(edge))
+	for i := range edge {
+		stack[i] = edge[i]
+	}
+	if rootOf(stack) != prev.Hash {
+		return rep, auditFailure(-1, 0, "the log's tree of %d entries no longer has the root of the checkpoint verified before: entries before %d were rewritten (audit in full to find which)", prev.Size, prev.Size)
+	}
+	if prev.Size == cp.Size {
+		if cp.Hash != prev.Hash {
+			return rep, auditFailure(-1, 0, "two checkpoints of size %d with different roots: the log forked", cp.Size)
+		}
+		rep.Consistent = true
+		return rep, nil
+	}
+	return audit(ctx, src, cp, prev.Size, stack, &prev, records, rep)
+}
+
+// audit checks entries [start, cp.Size), stack holding the roots of the
+// complete subtrees of the first start entries.
+func audit(ctx context.Context, src Source, cp Checkpoint, start int64, stack []Hash, prev *Checkpoint, records RecordFetcher, rep AuditReport) (AuditReport, error) {
 	var prevRoot *Hash // the recomputed root of the first prev.Size entries
-	var stack []Hash   // roots of the complete subtrees so far, largest first
-	for from := int64(0); from < cp.Size; from += auditChunk {
+	for from := start; from < cp.Size; from = (from/auditChunk + 1) * auditChunk {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		to := min(from+auditChunk, cp.Size)
+		to := min((from/auditChunk+1)*auditChunk, cp.Size)
 		entries, err := src.Entries(ctx, from, to)
 		if err != nil {
 			// A store may refuse a range with a hole in it: find the
@@ -159,7 +206,7 @@ func Audit(ctx context.Context, src Source, cp Checkpoint, prev *Checkpoint, rec
 	if root := rootOf(stack); root != cp.Hash {
 		return rep, auditFailure(-1, 0, "the recomputed root %x… is not the signed checkpoint's %x…: entries and hashes were rewritten together", root[:6], cp.Hash[:6])
 	}
-	rep.Size = cp.Size
+	rep.Size = cp.Size - start
 	rep.Consistent = prev != nil
 	return rep, nil
 }

@@ -167,3 +167,40 @@ func (s skipping) Record(ctx context.Context, i int64, e ledger.Entry) ([]byte, 
 	}
 	return s.records.Record(ctx, i, e)
 }
+
+func TestAuditSince(t *testing.T) {
+	ctx := context.Background()
+	for _, prevSize := range []int64{1, 255, 256, 333, 600} {
+		t.Run(fmt.Sprint(prevSize), func(t *testing.T) {
+			m, _ := auditLog(t, 1000)
+			prevRoot, _ := ledger.TreeHash(ctx, m, prevSize)
+			prev := ledger.Checkpoint{Origin: testOrigin, Size: prevSize, Hash: prevRoot}
+			root, _ := ledger.TreeHash(ctx, m, 1000)
+			cp := ledger.Checkpoint{Origin: testOrigin, Size: 1000, Hash: root}
+			rep, err := ledger.AuditSince(ctx, m, cp, prev, nil)
+			if err != nil || rep.Size != 1000-prevSize || !rep.Consistent {
+				t.Fatalf("AuditSince: %+v %v", rep, err)
+			}
+			m.SetEntry(prevSize+50, entryBytes(9999))
+			var ae *ledger.AuditError
+			if _, err := ledger.AuditSince(ctx, m, cp, prev, nil); !errors.As(err, &ae) || ae.Index != prevSize+50 {
+				t.Errorf("altered new entry: %v", err)
+			}
+			m.SetEntry(prevSize+50, entryBytes(int(prevSize+50)))
+			m.Rewrite(0, entryBytes(8888)) // the audited prefix, hashes and all
+			if _, err := ledger.AuditSince(ctx, m, cp, prev, nil); !errors.As(err, &ae) || ae.Index != -1 {
+				t.Errorf("rewritten prefix: %v", err)
+			}
+		})
+	}
+	m, cp := auditLog(t, 100)
+	if _, err := ledger.AuditSince(ctx, m, cp, ledger.Checkpoint{Size: 101}, nil); err == nil {
+		t.Error("rollback passed")
+	}
+	if _, err := ledger.AuditSince(ctx, m, ledger.Checkpoint{Size: 100, Hash: tlog.Hash{1}}, cp, nil); err == nil {
+		t.Error("same-size fork passed")
+	}
+	if rep, err := ledger.AuditSince(ctx, m, cp, cp, nil); err != nil || rep.Size != 0 {
+		t.Errorf("nothing new: %+v %v", rep, err)
+	}
+}

@@ -138,8 +138,12 @@ func TestWitnessAndVerifyCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, err = runCLI(t, "verify", "--server", srv.URL, "--log-key", lvk, "--witness-key", wvkey, "--state", state)
-	if err != nil || !strings.Contains(out, "consistent  with the checkpoint of size 600") {
+	if err != nil || !strings.Contains(out, "consistent  with the checkpoint of size 600") || !strings.Contains(out, "50 new since size 600 audited (key 50)") {
 		t.Fatalf("second verify: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "verify", "--server", srv.URL, "--log-key", lvk, "--witness-key", wvkey, "--state", state, "--full")
+	if err != nil || !strings.Contains(out, "650 audited (key 50, observation 600)") {
+		t.Fatalf("verify --full: %v\n%s", err, out)
 	}
 
 	// Requiring a witness that did not cosign fails.
@@ -148,11 +152,17 @@ func TestWitnessAndVerifyCLI(t *testing.T) {
 		t.Error("verify passed without the second witness's cosignature")
 	}
 
-	// An entry altered in the store after signing is named.
+	// An entry of the audited prefix altered in the store: the incremental
+	// run sees the prefix no longer has its root, a full run names it.
 	m.SetEntry(444, ledger.NewEntry(ledger.TypeObservation, "obs-444", time.Unix(0, 0), []byte("forged"), []byte("s"), nil, nil).Marshal())
 	out, _, err = runCLI(t, "verify", "--server", srv.URL, "--log-key", lvk, "--witness-key", wvkey)
 	if err == nil || !strings.Contains(out, "entries[444]: altered") {
 		t.Fatalf("verify of an altered log: %v\n%s", err, out)
+	}
+	m.Rewrite(444, []byte("rewritten with its hashes"))
+	out, _, err = runCLI(t, "verify", "--server", srv.URL, "--log-key", lvk, "--witness-key", wvkey, "--state", state)
+	if err == nil || !strings.Contains(out, "no longer has the root of the checkpoint verified before") {
+		t.Fatalf("incremental verify of a rewritten prefix: %v\n%s", err, out)
 	}
 }
 

@@ -41,12 +41,13 @@ type verifyState struct {
 // runVerify audits a ledger: a running server from its public C2SP tiles,
 // or a local database offline.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "(--server URL | --data DIR | --db DSN [--records]) [--agreement FILE | --log-key KEY] [--witness-key KEY]… [--quorum N] [--state FILE]",
+	fs := newFlags("verify", "(--server URL | --data DIR | --db DSN [--records]) [--agreement FILE | --log-key KEY] [--witness-key KEY]… [--quorum N] [--state FILE [--full]]",
 		"Audit the tamper-evident ledger. Checks the checkpoint's signature with the log key the\n"+
 			"agreement pins (mission.log.public_key) and the witnesses' cosignatures, reads every\n"+
 			"entry and every Merkle tile (or stored hash), recomputes the root, and checks the log\n"+
-			"only grew since the checkpoint verified last time (remembered in --state). A failure\n"+
-			"names the exact entry that was altered, deleted or reordered.", stderr)
+			"only grew since the checkpoint verified last time (remembered in --state; later runs\n"+
+			"then audit only what was added, unless --full). A failure names the exact entry\n"+
+			"that was altered, deleted or reordered.", stderr)
 	server := fs.String("server", "", "base URL of a pactwatch server; its tiles are read from URL/log/")
 	data := fs.String("data", "", "audit the SQLite database in this data folder offline ("+dataDBName+")")
 	dsn := fs.String("db", "", "audit this database offline: a SQLite path or a postgres:// URL")
@@ -56,6 +57,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&witnessKeys, "witness-key", "a witness's verifier key (or a file holding it); repeatable; overrides the agreement's")
 	quorum := fs.Int("quorum", -1, "cosignatures required (default: the agreement's witness_quorum, else every --witness-key)")
 	statePath := fs.String("state", "", "file remembering the last verified checkpoint")
+	full := fs.Bool("full", false, "with --state: audit every entry again, not only those added since the remembered checkpoint")
 	checkRecords := fs.Bool("records", false, "with --data/--db: also check every record against its entry's salted digest")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -133,12 +135,21 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		prevCP = &ledger.Checkpoint{Origin: prev.Origin, Size: prev.Size, Hash: prev.Hash}
 	}
-	rep, err := ledger.Audit(ctx, src, cp, prevCP, records)
+	var rep ledger.AuditReport
+	if prevCP != nil && !*full {
+		rep, err = ledger.AuditSince(ctx, src, cp, *prevCP, records)
+	} else {
+		rep, err = ledger.Audit(ctx, src, cp, prevCP, records)
+	}
 	if err != nil {
 		fmt.Fprintf(stdout, "FAILED      %s\n", userMessage(err))
 		return errSilent
 	}
-	fmt.Fprintf(stdout, "entries     %d audited (%s), %d hashes recomputed and matched\n", rep.Size, byType(rep.ByType), rep.StoredHashes)
+	since := ""
+	if prevCP != nil && !*full {
+		since = fmt.Sprintf(" new since size %d", prevCP.Size)
+	}
+	fmt.Fprintf(stdout, "entries     %d%s audited (%s), %d hashes recomputed and matched\n", rep.Size, since, byType(rep.ByType), rep.StoredHashes)
 	if records != nil {
 		fmt.Fprintf(stdout, "records     %d matched their digests", rep.Records)
 		if len(rep.Skipped) > 0 {
