@@ -134,7 +134,14 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 				release = r
 			}
 		}
-		if release != nil || c.Leader == nil {
+		if release == nil && c.Leader != nil {
+			// Another server signs: follow what it publishes, so Latest
+			// and Wait work here too.
+			if err := c.follow(ctx); err != nil && err.Error() != lastErr {
+				lastErr = err.Error()
+				c.logger().Error("checkpointer: reading the published checkpoint", "err", err)
+			}
+		} else {
 			_, err := c.Publish(ctx)
 			switch {
 			case err == nil:
@@ -197,6 +204,23 @@ func (c *Checkpointer) Publish(ctx context.Context) (bool, error) {
 	}
 	c.setPublished(c.last.Size, full)
 	return true, nil
+}
+
+// follow adopts the latest stored checkpoint as published when it is newer
+// than the one known, checking the log's signature on it.
+func (c *Checkpointer) follow(ctx context.Context) error {
+	size, msg, err := LatestCheckpoint(ctx, c.Store)
+	if err != nil || msg == nil {
+		return err
+	}
+	if pub, note := c.Latest(); note != nil && size <= pub {
+		return nil
+	}
+	if _, _, err := OpenCheckpoint(msg, c.Verifier); err != nil {
+		return fmt.Errorf("stored checkpoint %d: %w", size, err)
+	}
+	c.setPublished(size, msg)
+	return nil
 }
 
 // loadLast reads the last persisted checkpoint, checking our own

@@ -200,12 +200,22 @@ func TestCheckpointerRunAndWait(t *testing.T) {
 		t.Fatalf("Wait: %v", err)
 	}
 	// A second checkpointer on the same store is not the leader: it never
-	// signs, and the first keeps the lead.
+	// signs, but follows what the leader publishes.
+	follower := &ledger.Checkpointer{Source: m, Store: m, Signer: s, Verifier: v, Interval: 10 * time.Millisecond, Leader: m}
+	fdone := make(chan error)
+	go func() { fdone <- follower.Run(runCtx) }()
+	grow(m, 5)
+	if err := follower.Wait(ctx, 15); err != nil {
+		t.Fatalf("follower Wait: %v", err)
+	}
 	if _, ok, _ := m.TryLeader(ctx, "ledger-checkpointer"); ok {
 		t.Error("leadership was free while a checkpointer ran")
 	}
 	stop()
 	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-fdone; err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, _ := m.TryLeader(ctx, "ledger-checkpointer"); !ok {
