@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -26,6 +27,8 @@ import (
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/ledger/ledgertest"
+	"github.com/pactwatch/pactwatch/ledger/logserver"
+	"github.com/pactwatch/pactwatch/ledger/tileclient"
 	"github.com/pactwatch/pactwatch/witness"
 )
 
@@ -44,6 +47,10 @@ type Config struct {
 	Rate     int
 	Interval time.Duration
 	Duration time.Duration
+	// AuditEntries is the size of the log `pactwatch verify --server`
+	// audits over loopback HTTP (its tiles and bundles); 0 means 100,000,
+	// < 0 skips it.
+	AuditEntries int64
 }
 
 // Result holds the figures.
@@ -51,8 +58,9 @@ type Result struct {
 	Entries                int64
 	BuildTime              time.Duration // building the in-memory tree; 0 for a given Source
 	Inclusion, Consistency Stats
-	Coverage               Stats // append → covered by a published cosigned checkpoint
-	Checkpoints            int   // checkpoints published during the coverage run
+	Coverage               Stats   // append → covered by a published cosigned checkpoint
+	Checkpoints            int     // checkpoints published during the coverage run
+	AuditRate              float64 // entries/s audited over tiles by verify's core
 }
 
 // Stats summarises timings.
@@ -156,7 +164,67 @@ func measure(ctx context.Context, cfg Config, w io.Writer) (Result, error) {
 			return res, err
 		}
 	}
+	if cfg.AuditEntries >= 0 {
+		if err := auditOverTiles(ctx, cfg, &res, w); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
+}
+
+// auditOverTiles serves a log of real entries with logserver and times
+// ledger.Audit reading it through tileclient, as `pactwatch verify
+// --server` does: every bundle and tile fetched over loopback HTTP, every
+// hash recomputed.
+func auditOverTiles(ctx context.Context, cfg Config, res *Result, w io.Writer) error {
+	n := cfg.AuditEntries
+	if n == 0 {
+		n = 100_000
+	}
+	m := ledgertest.New()
+	const batch = 1000
+	entries := make([][]byte, 0, batch)
+	for i := int64(0); i < n; i++ {
+		entries = append(entries, ledger.NewEntry(ledger.TypeObservation, fmt.Sprintf("0190f1c2-7e4a-7000-8000-%012d", i), time.Unix(1_800_000_000+i, 0), []byte("record"), []byte("salt"), []byte("public"), []byte("psalt")).Marshal())
+		if len(entries) == batch || i == n-1 {
+			m.Append(entries...)
+			entries = entries[:0]
+		}
+	}
+	lsk, _, err := note.GenerateKey(bytes.NewReader(make([]byte, 32)), "bench.pactwatch.example/log")
+	if err != nil {
+		return err
+	}
+	signer, verifier, err := ledger.LoadLogKey(lsk)
+	if err != nil {
+		return err
+	}
+	if _, err := (&ledger.Checkpointer{Source: m, Store: m, Signer: signer, Verifier: verifier}).Publish(ctx); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	logserver.New(m).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	start := time.Now()
+	c := &tileclient.Client{URL: srv.URL + "/log", HTTP: srv.Client()}
+	msg, err := c.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	cp, _, err := ledger.OpenCheckpoint(msg, verifier)
+	if err != nil {
+		return err
+	}
+	c.Size = cp.Size
+	rep, err := ledger.Audit(ctx, c, cp, nil, nil)
+	if err != nil {
+		return err
+	}
+	d := time.Since(start)
+	res.AuditRate = float64(rep.Size) / d.Seconds()
+	fmt.Fprintf(w, "verify --server core: %d entries audited over loopback HTTP in %v (%.0f entries/s, %d requests)\n", rep.Size, d.Round(time.Millisecond), res.AuditRate, c.Fetches)
+	return nil
 }
 
 // coverage appends entries at cfg.Rate into an in-memory log whose

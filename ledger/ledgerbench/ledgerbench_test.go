@@ -39,16 +39,16 @@ func TestSyntheticTreeIsRFC6962(t *testing.T) {
 // what was measured, never how fast.
 func TestRunPrintsFigures(t *testing.T) {
 	var out bytes.Buffer
-	err := ledgerbench.Run(context.Background(), ledgerbench.Config{Entries: 5000, Proofs: 50, Rate: 2000, Interval: 20 * time.Millisecond, Duration: 300 * time.Millisecond}, &out)
+	err := ledgerbench.Run(context.Background(), ledgerbench.Config{Entries: 5000, Proofs: 50, Rate: 2000, Interval: 20 * time.Millisecond, Duration: 300 * time.Millisecond, AuditEntries: 3000}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"inclusion proof at 5000 entries", "consistency proof at 5000 entries", "all verified", "covered by a cosigned checkpoint"} {
+	for _, want := range []string{"inclusion proof at 5000 entries", "consistency proof at 5000 entries", "all verified", "covered by a cosigned checkpoint", "3000 entries audited over loopback HTTP"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
-	res, err := ledgerbench.Measure(context.Background(), ledgerbench.Config{Entries: 300, Proofs: 10, Duration: -1})
+	res, err := ledgerbench.Measure(context.Background(), ledgerbench.Config{Entries: 300, Proofs: 10, Duration: -1, AuditEntries: -1})
 	if err != nil || res.Inclusion.N != 10 || res.Consistency.N != 10 || res.Entries != 300 {
 		t.Errorf("Measure: %+v, %v", res, err)
 	}
