@@ -28,8 +28,10 @@ func Open(ctx context.Context, url string) (db *sql.DB, closePool func(), err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: %w", err)
 	}
-	if cfg.MaxConns < 8 {
-		cfg.MaxConns = 8
+	// One connection for the committer, one per leader lock, the rest for
+	// concurrent reads.
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
