@@ -296,3 +296,19 @@ func TestSeverityText(t *testing.T) {
 		t.Fatal("severity 7 marshalled")
 	}
 }
+
+func TestPublicCase(t *testing.T) {
+	a, _ := example(t)
+	b := compliance.NewBook(a, compliance.DefaultPolicy(), func() time.Time { return caseDay })
+	b.Ingest(violations(2, compliance.Serious, "russia"))
+	c := b.Cases()
+	if c[0].Visible() {
+		t.Fatal("a candidate case is public")
+	}
+	b.Confirm(c[0].ID, "analyst-7")
+	b.Dispute(c[0].ID, "russia", "liaison-russia", "secret position", []string{"feed"})
+	j, _ := json.Marshal(compliance.PublicOf(c[0]))
+	if !c[0].Visible() || bytes.Contains(j, []byte("analyst-7")) || bytes.Contains(j, []byte("secret position")) || !bytes.Contains(j, []byte(`"disputes":["open"]`)) {
+		t.Fatalf("public case: %s", j)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/geo"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -320,5 +321,31 @@ func TestDecisionGolden(t *testing.T) {
 	}
 	if _, err := ledger.ParseEntry(e.Marshal()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPublic(t *testing.T) {
+	tr, _, incs := reviewFixture(t)
+	inc := incs[0]
+	if inc.Visible() {
+		t.Fatal("an unverified incident is public")
+	}
+	tr.Decide(inc.ID, "analyst-1", OutcomeVerified, "", "looked hard")
+	if !inc.Visible() {
+		t.Fatal("a verified incident is not public")
+	}
+	p := Public(inc)
+	b, err := CanonicalPublic(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"reporter", "analyst-1", "looked hard"} {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Fatalf("public projection reveals %q: %s", secret, b)
+		}
+	}
+	d := geo.DistanceKm(p.Location.Point, inc.Location.Point)
+	if d+inc.Location.RadiusKm > p.Location.RadiusKm || p.Location.Point[0] != 36 {
+		t.Fatalf("public location %+v does not contain %+v", p.Location, inc.Location)
 	}
 }
