@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/transparency-dev/formats/log"
 	fnote "github.com/transparency-dev/formats/note"
+	fwitness "github.com/transparency-dev/formats/witness"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pactwatch/pactwatch"
@@ -151,6 +154,23 @@ func TestCheckpointerWitnessQuorum(t *testing.T) {
 	if got := ledger.CountSigners(n, []note.Verifier{v1, v2}); got != 2 {
 		t.Fatalf("%d cosignatures, want 2:\n%s", got, msg)
 	}
+	// transparency-dev/formats, independently: the log parses the cosigned
+	// checkpoint and its witness policy (2 of w1, w2) is satisfied.
+	if _, _, _, err := log.ParseCheckpoint(msg, testOrigin, v, v1, v2); err != nil {
+		t.Errorf("formats/log rejects the cosigned checkpoint: %v", err)
+	}
+	u, _ := url.Parse("http://witness.invalid")
+	fw1, err := fwitness.New(w1.Verifier.Name()+"+"+keySuffix(t, 11, "w1.example.org"), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw2, err := fwitness.New(w2.Verifier.Name()+"+"+keySuffix(t, 12, "w2.example.org"), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fwitness.NewGroup(2, fw1, fw2).Satisfied(msg) {
+		t.Error("formats/witness: the 2-of-2 policy is not satisfied")
+	}
 
 	// A restarted checkpointer does not know the witnesses' sizes: they
 	// answer 409 with it and it retries with the right proof.
@@ -180,6 +200,15 @@ func TestCheckpointerWitnessQuorum(t *testing.T) {
 	if err != nil || ledger.CountSigners(n, []note.Verifier{v1}) != 1 {
 		t.Fatalf("want w1's cosignature: %v\n%s", err, msg)
 	}
+}
+
+// keySuffix is the "<hash>+<base64>" part of a test witness's verifier key.
+func keySuffix(t *testing.T, seed byte, name string) string {
+	_, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{seed}, 32)), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(vkey, name+"+")
 }
 
 func TestCheckpointerRunAndWait(t *testing.T) {
