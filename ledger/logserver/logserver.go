@@ -50,11 +50,20 @@ func New(st Store) *Server { return &Server{st: st, Error: writeError} }
 
 // Register mounts the routes on mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /log/checkpoint", s.checkpoint)
-	mux.HandleFunc("GET /log/tile/{path...}", s.tile)
-	mux.HandleFunc("GET /api/v1/ledger/proof/inclusion", s.inclusion)
-	mux.HandleFunc("GET /api/v1/ledger/proof/consistency", s.consistency)
-	mux.HandleFunc("GET /api/v1/ledger/entries/{id}", s.entry)
+	mux.HandleFunc("GET /log/checkpoint", public(s.checkpoint))
+	mux.HandleFunc("GET /log/tile/{path...}", public(s.tile))
+	mux.HandleFunc("GET /api/v1/ledger/proof/inclusion", public(s.inclusion))
+	mux.HandleFunc("GET /api/v1/ledger/proof/consistency", public(s.consistency))
+	mux.HandleFunc("GET /api/v1/ledger/entries/{id}", public(s.entry))
+}
+
+// public lets any web page read the ledger (a verifier running in a
+// journalist's browser, say): it is public, read-only and credential-free.
+func public(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		h(w, r)
+	}
 }
 
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) {

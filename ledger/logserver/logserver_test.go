@@ -112,6 +112,9 @@ func TestTileEndpoints(t *testing.T) {
 		if got := resp.Header.Get("Cache-Control"); got != tc.cache {
 			t.Errorf("GET %s: Cache-Control %q, want %q", tc.path, got, tc.cache)
 		}
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Errorf("GET %s: Access-Control-Allow-Origin %q", tc.path, got)
+		}
 		if got := resp.Header.Get("Content-Type"); got != "application/octet-stream" {
 			t.Errorf("GET %s: Content-Type %q", tc.path, got)
 		}
