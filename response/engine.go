@@ -245,7 +245,7 @@ func (e *Engine) Record(by Recorder, run, step string, act Action) ([]Transition
 		return nil, errf(pactwatch.ENOTFOUND, "step", ErrUnknownStep, "run %s has no step %q", run, step)
 	}
 	s := r.Steps[i]
-	if err := mayRecord(by, s); err != nil {
+	if err := e.mayRecord(by, s); err != nil {
 		return nil, err
 	}
 	if c := e.cases[r.Case]; c.Closure != "" {
@@ -290,10 +290,14 @@ func (e *Engine) Record(by Recorder, run, step string, act Action) ([]Transition
 
 // mayRecord says whether the recorder may record the step: a guarantor's
 // or a party's step only by its own liaison, the mission's by an analyst.
-func mayRecord(by Recorder, s *Step) error {
+func (e *Engine) mayRecord(by Recorder, s *Step) error {
 	switch by.Role {
-	case vocab.RoleGuarantorLiaison, vocab.RolePartyLiaison:
-		if by.Of == s.Actor {
+	case vocab.RoleGuarantorLiaison:
+		if by.Of == s.Actor && e.Agreement.Guarantor(s.Actor) != nil {
+			return nil
+		}
+	case vocab.RolePartyLiaison:
+		if by.Of == s.Actor && e.Agreement.Party(s.Actor) != nil {
 			return nil
 		}
 	case vocab.RoleAnalyst:

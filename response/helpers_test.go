@@ -23,7 +23,7 @@ func load(t testing.TB) *agreement.Agreement {
 // clock is a fake clock the test moves by hand.
 type clock struct{ now time.Time }
 
-func (c *clock) Now() time.Time             { return c.now }
+func (c *clock) Now() time.Time            { return c.now }
 func (c *clock) at(d time.Duration) *clock { c.now = t0.Add(d); return c }
 
 func liaison(of string) Recorder {
