@@ -111,6 +111,10 @@ func (s *DB) write(ctx context.Context, leaves int, fn func(*wtx) error) error {
 }
 
 func (s *DB) enqueue(ctx context.Context, r *request) error {
+	if err := ctx.Err(); err != nil {
+		// select would pick at random between a ready queue and ctx.
+		return pactwatch.Errorf(pactwatch.EUNAVAILABLE, "write abandoned: %v", err)
+	}
 	select {
 	case s.queue <- r:
 	case <-ctx.Done():

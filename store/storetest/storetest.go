@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"Checkpoints", testCheckpoints},
 		{"Leader", testLeader},
 		{"Reopen", testReopen},
+		{"Canceled", testCanceled},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -702,6 +703,18 @@ func testReopen(t *testing.T, open Opener) {
 		t.Fatalf("seq after reopen %d, want 22", res[0].Record.Seq)
 	}
 	checkTree(t, s)
+}
+
+func testCanceled(t *testing.T, open Opener) {
+	s := open(t, t.Name())
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	r, l := Obs(1, vocab.Explosion, t0, nil)
+	_, err := s.InsertObservations(c, []observation.Record{r}, []store.Leaf{l})
+	wantCode(t, err, pactwatch.EUNAVAILABLE)
+	if _, err := s.Observation(ctx(t), r.ID); pactwatch.ErrorCode(err) != pactwatch.ENOTFOUND {
+		t.Fatalf("a write abandoned before it was queued was stored (%v)", err)
+	}
 }
 
 func testClosed(t *testing.T, open Opener) {
