@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/assess"
 )
 
 // runAgreement dispatches `pactwatch agreement check|show`.
@@ -56,7 +58,48 @@ func runAgreementCheck(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, a.Hash())
+	for _, w := range wordingWarnings(a) {
+		fmt.Fprintln(stderr, w)
+	}
 	return nil
+}
+
+// guaranteeKinds are the commitment kinds by which an agreement declares a
+// commitment to be a guarantee: an obligation to act, not to consult.
+var guaranteeKinds = map[string]bool{"guarantee": true, "response": true}
+
+// wordingWarnings assesses the text of every commitment the agreement treats
+// as a guarantee and warns where the wording reads as something weaker — the
+// Budapest Memorandum's failure: a "guarantee" in name, an assurance in law.
+// Warnings do not make the file invalid: the wording is the negotiators' call.
+func wordingWarnings(a *agreement.Agreement) []string {
+	var out []string
+	for i, c := range a.Commitments {
+		if !guaranteeKinds[c.Kind] || strings.TrimSpace(c.Text) == "" {
+			continue
+		}
+		cl, err := assess.AssessClause(c.Text, "")
+		if err != nil {
+			out = append(out, fmt.Sprintf("warning: commitments[%d].text (%s): cannot assess the wording: %s", i, c.ID, userMessage(err)))
+			continue
+		}
+		if cl.Label.IsGuarantee() {
+			continue
+		}
+		var words []string
+		for _, sp := range cl.Spans {
+			if sp.Decisive {
+				words = append(words, strconv.Quote(sp.Text))
+			}
+		}
+		w := fmt.Sprintf("warning: commitments[%d].text (%s): kind %q treats it as a guarantee, but the wording reads as %s (score %d)",
+			i, c.ID, c.Kind, strings.ReplaceAll(string(cl.Label), "_", " "), cl.Score)
+		if len(words) > 0 {
+			w += "; decisive words: " + strings.Join(words, ", ")
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // loadAgreement loads an agreement, printing its problems (if any) one per

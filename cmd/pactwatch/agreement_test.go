@@ -91,3 +91,45 @@ func TestAgreementUsage(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// A commitment the agreement calls a guarantee but words as an assurance
+// (consult, seek Security Council action: the Budapest pattern) is flagged;
+// the file stays valid.
+func TestAgreementCheckWarnsOnAssuranceWording(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(exampleAgreement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const strong = `      In the event of a confirmed violation, each guarantor shall, within 7
+      days, provide Ukraine with military assistance, including the use of
+      armed force, to restore the ceasefire, and the guarantors shall consult
+      within 24 hours and decide a joint response within 72 hours.`
+	const weak = `      In the event of a confirmed violation, the guarantors will consult
+      within 24 hours and seek immediate action by the Security Council.`
+	if !strings.Contains(string(data), strong) {
+		t.Fatal("the example's response commitment changed; update this test")
+	}
+	weakened := strings.Replace(string(data), strong, weak, 1)
+	if err := os.CopyFS(dir, os.DirFS(filepath.Dir(exampleAgreement))); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "agreement.yaml")
+	if err := os.WriteFile(file, []byte(weakened), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCLI(t, "agreement", "check", file)
+	if err != nil || len(strings.TrimSpace(out)) != 64 {
+		t.Fatalf("check: %v, stdout %q", err, out)
+	}
+	for _, want := range []string{"warning: commitments[11].text (guarantor-response)", `kind "response"`, "reads as assurance", `"seek`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	// The example itself words its response as a guarantee: no warning.
+	_, stderr, err = runCLI(t, "agreement", "check", exampleAgreement)
+	if err != nil || strings.Contains(stderr, "warning") {
+		t.Errorf("example: %v, %q", err, stderr)
+	}
+}
