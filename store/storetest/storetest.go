@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"ConflictFailsOnlyItsCaller", testConflictFailsOnlyItsCaller},
 		{"ConcurrentInserts", testConcurrentInserts},
+		{"MixedConcurrentWrites", testMixedConcurrentWrites},
 		{"TreeHashes", testTreeHashes},
 		{"Filters", testFilters},
 		{"Pagination", testPagination},
@@ -725,4 +727,156 @@ func testClosed(t *testing.T, open Opener) {
 	r, l := Obs(1, vocab.Explosion, t0, nil)
 	_, err := s.InsertObservations(ctx(t), []observation.Record{r}, []store.Leaf{l})
 	wantCode(t, err, pactwatch.EUNAVAILABLE)
+}
+
+// testMixedConcurrentWrites races every kind of write through the group
+// committer — observation batches sharing ids with the same or another
+// body, generic records (some reusing an observation's id), duplicate
+// evidence, principals — and checks that each call got the answer its
+// outcome deserves and that the ledger holds exactly the stored records.
+func testMixedConcurrentWrites(t *testing.T, open Opener) {
+	s := open(t, t.Name())
+	// variant v of shared observation n: same id, body differs by v.
+	obs := func(n, v int) (observation.Record, store.Leaf) {
+		r, _ := Obs(n, vocab.Explosion, t0, nil)
+		r.ID = fmt.Sprintf("mix-obs-%d", n)
+		r.Narrative = fmt.Sprintf("variant %d", v)
+		return r, LeafFor(ledger.TypeObservation, r.ID, t0, []byte(r.Narrative))
+	}
+	type call struct {
+		kind string
+		ids  []string
+		vars []int
+		err  error
+	}
+	const workers, ops = 12, 15
+	calls := make([][]call, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range ops {
+				x := (w*31 + k*17) % 97 // deterministic spread
+				c := call{}
+				switch k % 4 {
+				case 0, 1: // a batch of 3 distinct shared observations
+					c.kind = "obs"
+					var recs []observation.Record
+					var leaves []store.Leaf
+					for j := range 3 {
+						n, v := (x+j*7)%40, (x/3+j)%2
+						r, l := obs(n, v)
+						recs, leaves = append(recs, r), append(leaves, l)
+						c.ids, c.vars = append(c.ids, r.ID), append(c.vars, v)
+					}
+					_, c.err = s.InsertObservations(context.Background(), recs, leaves)
+				case 2: // a generic record, sometimes with an observation's id
+					c.kind = "rec"
+					id := fmt.Sprintf("mix-rec-%d", x%20)
+					if x%5 == 0 {
+						id = fmt.Sprintf("mix-obs-%d", x%40)
+					}
+					body := fmt.Appendf(nil, `{"v":%d}`, x%2)
+					c.ids, c.vars = []string{id}, []int{x % 2}
+					_, c.err = s.AppendRecords(context.Background(), []store.GenericRecord{{
+						Type: ledger.TypeDecision, ID: id, Time: t0, Body: body, Leaf: LeafFor(ledger.TypeDecision, id, t0, body)}})
+				case 3: // evidence, most of it uploaded twice
+					c.kind = "ev"
+					sum := fmt.Sprintf("%x", sha256.Sum256(fmt.Appendf(nil, "file %d", x%6)))
+					c.ids = []string{sum}
+					_, c.err = s.PutEvidence(context.Background(),
+						store.Evidence{SHA256: sum, Size: 1, MediaType: "image/png", UploadedBy: "p", UploadedAt: t0},
+						LeafFor(ledger.TypeEvidence, fmt.Sprintf("evidence:%s:%d:%d", sum, w, k), t0, nil))
+				}
+				calls[w] = append(calls[w], c)
+			}
+		}()
+	}
+	wg.Wait()
+
+	c := ctx(t)
+	outcomes := map[string]int{}
+	for _, cs := range calls {
+		for _, call := range cs {
+			outcomes[call.kind+" "+pactwatch.ErrorCode(call.err)]++
+			switch {
+			case call.err == nil && call.kind == "obs":
+				for j, id := range call.ids {
+					r, err := s.Observation(c, id)
+					if err != nil || r.Narrative != fmt.Sprintf("variant %d", call.vars[j]) {
+						t.Fatalf("acknowledged %s (variant %d) reads back as %q, %v", id, call.vars[j], r.Narrative, err)
+					}
+				}
+			case call.err == nil && call.kind == "rec":
+				r, err := s.Record(c, call.ids[0])
+				if err != nil || string(r.Body) != fmt.Sprintf(`{"v":%d}`, call.vars[0]) {
+					t.Fatalf("acknowledged record %s reads back as %s, %v", call.ids[0], r.Body, err)
+				}
+			case call.err == nil && call.kind == "ev":
+				if _, err := s.Evidence(c, call.ids[0]); err != nil {
+					t.Fatalf("acknowledged evidence %s: %v", call.ids[0], err)
+				}
+			case pactwatch.ErrorCode(call.err) != pactwatch.ECONFLICT:
+				t.Fatalf("%s call %v failed with %v, want success or ECONFLICT", call.kind, call.ids, call.err)
+			default: // a conflict must have a cause: an id stored with another body or kind
+				cause := false
+				for j, id := range call.ids {
+					if r, err := s.Observation(c, id); err == nil && (call.kind != "obs" || r.Narrative != fmt.Sprintf("variant %d", call.vars[j])) {
+						cause = true
+					}
+					if r, err := s.Record(c, id); err == nil && (call.kind != "rec" || string(r.Body) != fmt.Sprintf(`{"v":%d}`, call.vars[j])) {
+						cause = true
+					}
+				}
+				if !cause {
+					t.Fatalf("%s call %v got ECONFLICT (%v) but nothing conflicting is stored", call.kind, call.ids, call.err)
+				}
+			}
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+	for _, o := range []string{"obs ", "obs " + pactwatch.ECONFLICT, "rec ", "rec " + pactwatch.ECONFLICT, "ev "} {
+		if outcomes[o] == 0 {
+			t.Fatalf("no %q outcome: the test no longer exercises it (%v)", o, outcomes)
+		}
+	}
+	// Exactly one leaf per stored record, and the other way round.
+	n, err := s.TreeSize(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := s.Entries(c, 0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evidenceLeaves := map[string]int{}
+	for i, data := range entries {
+		e, err := ledger.ParseEntry(data)
+		if err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+		switch e.Type {
+		case ledger.TypeObservation:
+			if r, err := s.Observation(c, e.RecordID); err != nil || r.Seq != int64(i)+1 {
+				t.Fatalf("entry %d: observation %s: seq %d, %v", i, e.RecordID, r.Seq, err)
+			}
+		case ledger.TypeDecision:
+			if r, err := s.Record(c, e.RecordID); err != nil || r.Index != int64(i) {
+				t.Fatalf("entry %d: record %s: index %d, %v", i, e.RecordID, r.Index, err)
+			}
+		case ledger.TypeEvidence:
+			sum := strings.Split(e.RecordID, ":")[1]
+			if _, err := s.Evidence(c, sum); err != nil {
+				t.Fatalf("entry %d: evidence %s: %v", i, sum, err)
+			}
+			evidenceLeaves[sum]++
+		}
+	}
+	for sum, k := range evidenceLeaves {
+		if k != 1 {
+			t.Fatalf("evidence %s has %d leaves", sum, k)
+		}
+	}
+	checkTree(t, s)
 }
