@@ -2,6 +2,8 @@ package report
 
 import (
 	"math"
+
+	"github.com/paulmach/orb"
 	"time"
 
 	"github.com/pactwatch/pactwatch/agreement"
@@ -35,6 +37,10 @@ func (pl placer) place(e *event) Place {
 	if !ok {
 		return Place{Area: OtherArea.ID}
 	}
+	return pl.placePoint(p)
+}
+
+func (pl placer) placePoint(p orb.Point) Place {
 	out := Place{Area: OtherArea.ID}
 	if t, km, ok := pl.g.Nearest(p); ok {
 		out.Area = pl.g.Area(t.Area).ID
