@@ -89,6 +89,7 @@ var catalog = map[string]Names{
 	"no_position":        {"position not reported", "місце не вказано", "место не указано"},
 	"ledger_note":        {"This report is a record of the Mission's public ledger", "Цей звіт є записом публічного реєстру Місії", "Этот отчёт является записью публичного реестра Миссии"},
 	"km":                 {"km", "км", "км"},
+	"mm":                 {"mm", "мм", "мм"},
 	"exports":            {"Exports", "Експорт", "Экспорт"},
 }
 
@@ -124,6 +125,17 @@ var weaponNames = map[vocab.WeaponClass]Names{
 	vocab.AttackDrone:       {"Attack drone / loitering munition", "Ударний дрон / баражуючий боєприпас", "Ударный дрон / барражирующий боеприпас"},
 	vocab.SmallArms:         {"Small arms and light weapons", "Стрілецька зброя", "Стрелковое оружие"},
 	vocab.UnknownWeapon:     {"Unknown weapon", "Невідоме озброєння", "Неизвестное вооружение"},
+}
+
+var actionNames = map[vocab.ActionKind]Names{
+	vocab.ActionNotify:        {"Notify", "Повідомлення", "Уведомление"},
+	vocab.ActionConsult:       {"Consult", "Консультації", "Консультации"},
+	vocab.ActionStatement:     {"Public statement", "Публічна заява", "Публичное заявление"},
+	vocab.ActionSanctions:     {"Sanctions", "Санкції", "Санкции"},
+	vocab.ActionAssistance:    {"Assistance", "Допомога", "Помощь"},
+	vocab.ActionDeployment:    {"Deployment", "Розгортання", "Развёртывание"},
+	vocab.ActionInvestigation: {"Investigation", "Розслідування", "Расследование"},
+	vocab.ActionOther:         {"Other", "Інше", "Другое"},
 }
 
 var compassNames = map[string]Names{
@@ -187,4 +199,13 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// formatFloat writes a decimal with the language's separator: 21.5 / 21,5.
+func formatFloat(lang string, f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if lang == "uk" || lang == "ru" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }

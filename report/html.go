@@ -21,8 +21,9 @@ var dailyTemplate = template.Must(template.New("daily.html").Funcs(template.Func
 	"chg": func(int) string { return "" }, "area": func(string) string { return "" },
 	"place": func(Place) string { return "" }, "weapon": func(vocab.WeaponClass) string { return "" },
 	"cat": func(vocab.Category) string { return "" }, "party": func(string) string { return "" },
-	"src": func(string) string { return "" }, "km": func(float64) string { return "" },
-	"hours": func() int { return 0 }, "stylesheet": func() template.URL { return "" },
+	"src": func(string) string { return "" }, "commitment": func(string) string { return "" },
+	"action": func(vocab.ActionKind) string { return "" }, "km": func(float64) string { return "" },
+	"hours": func() int { return 0 }, "mm": func(float64) string { return "" }, "stylesheet": func() template.URL { return "" },
 }).ParseFS(templates, "templates/daily.html"))
 
 // HTMLOptions choose the report's language and look.
@@ -85,13 +86,26 @@ func WriteHTML(w io.Writer, r *Report, o HTMLOptions) error {
 			if id == "" {
 				return tr("unknown")
 			}
-			if n, ok := r.Parties[id]; ok {
+			if n, ok := r.Names[id]; ok {
 				return n
 			}
 			return id
 		},
+		"commitment": func(id string) string {
+			if n, ok := r.Commitments[id]; ok {
+				return n
+			}
+			return id
+		},
+		"action": func(a vocab.ActionKind) string {
+			if n, ok := actionNames[a]; ok {
+				return n.In(lang)
+			}
+			return string(a)
+		},
 		"src": func(s string) string { return tr("src_" + s) },
-		"km":  func(f float64) string { return fmt.Sprintf("%g %s", f, tr("km")) },
+		"km":  func(f float64) string { return formatFloat(lang, f) + " " + tr("km") },
+		"mm":  func(f float64) string { return formatFloat(lang, f) + " " + tr("mm") },
 		"hours": func() int {
 			return int(r.To.Sub(r.From).Round(time.Hour) / time.Hour)
 		},
@@ -111,14 +125,14 @@ func placeText(lang string, g *Gazetteer, r *Report, p Place) string {
 		if p.TownKm < 1 || p.Direction == "" {
 			s = T(lang, "in_town") + " " + town.Names.In(lang)
 		} else {
-			s = fmt.Sprintf("%g %s %s %s %s", p.TownKm, T(lang, "km"), compassNames[p.Direction].In(lang), T(lang, "of_town"), town.Names.In(lang))
+			s = fmt.Sprintf("%s %s %s %s %s", formatFloat(lang, p.TownKm), T(lang, "km"), compassNames[p.Direction].In(lang), T(lang, "of_town"), town.Names.In(lang))
 		}
 		s += " (" + g.Area(p.Area).Names.In(lang)
 	} else {
 		s = "(" + g.Area(p.Area).Names.In(lang)
 	}
 	if p.Controlled != "" {
-		name := r.Parties[p.Controlled]
+		name := r.Names[p.Controlled]
 		if name == "" {
 			name = p.Controlled
 		}

@@ -123,8 +123,9 @@ type Report struct {
 		Hash  string `json:"hash"`
 	} `json:"agreement"`
 	Mission      string              `json:"mission"`
-	Parties      map[string]string   `json:"parties"` // party id → name, for the parties named below
-	Source       string              `json:"source"`  // FromObservations or FromIncidents: where event figures come from
+	Names        map[string]string   `json:"names"`       // party, guarantor and actor id → name, as the agreement writes them
+	Commitments  map[string]string   `json:"commitments"` // commitment id → title, for the commitments named below
+	Source       string              `json:"source"`      // FromObservations or FromIncidents: where event figures come from
 	Caveat       string              `json:"caveat,omitempty"`
 	Ceasefire    CeasefireSection    `json:"ceasefire"`
 	Weapons      WeaponsSection      `json:"weapons"`
@@ -352,9 +353,17 @@ func Daily(in Input, day string) (*Report, error) {
 		Mission: a.Mission.Name,
 	}
 	r.Agreement.Title, r.Agreement.Hash = a.Title, a.Hash()
-	r.Parties = map[string]string{}
+	r.Names = map[string]string{agreement.ActorMission: a.ActorName(agreement.ActorMission),
+		agreement.ActorAllGuarantors: a.ActorName(agreement.ActorAllGuarantors)}
 	for _, p := range a.Parties {
-		r.Parties[p.ID] = p.Name
+		r.Names[p.ID] = p.Name
+	}
+	for _, g := range a.Guarantors {
+		r.Names[g.ID] = g.Name
+	}
+	r.Commitments = map[string]string{}
+	for _, c := range a.Commitments {
+		r.Commitments[c.ID] = c.Title
 	}
 	r.AgreementDay = agreementDay(a, from)
 

@@ -31,7 +31,8 @@ func utc(s string) time.Time {
 // Places of the fixture, [lat, lon]: checked against the example
 // agreement's lines (TestFixturePlaces).
 var (
-	horlivka = [2]float64{48.334, 38.093} // Russian-controlled, 16.5 km from Russia's line
+	horlivka = [2]float64{48.334, 38.093} // Russian-controlled
+	nearHorl = [2]float64{48.300, 38.140} // 5 km SE of Horlivka, 21 km from Russia's line
 	orikhiv  = [2]float64{47.568, 35.785}
 	kreminna = [2]float64{49.050, 38.217}
 	svatove  = [2]float64{49.410, 38.150}
@@ -81,7 +82,7 @@ func fixture(t testing.TB) Input {
 		{id: "o07", at: "2026-11-19T21:59:00Z", cat: vocab.Explosion, n: 7, where: horlivka, radiusM: 500},          // 23:59 on the 19th
 		{id: "o08", at: "2026-11-19T12:00:00Z", cat: vocab.BurstOfFire, n: 10, where: horlivka, radiusM: 500},
 		{id: "o09", at: "2026-11-20T15:00:00Z", received: "2026-11-20T23:00:00Z", cat: vocab.Explosion, n: 4, where: horlivka, radiusM: 500}, // after as-of
-		{id: "o10", at: "2026-11-20T09:15:00Z", cat: vocab.HeavyWeaponSighted, n: 2, where: horlivka, radiusM: 500, weapon: vocab.Artillery, calibre: 122},
+		{id: "o10", at: "2026-11-20T09:15:00Z", cat: vocab.HeavyWeaponSighted, n: 2, where: nearHorl, radiusM: 500, weapon: vocab.Artillery, calibre: 122},
 		{id: "o11", at: "2026-11-20T11:30:00Z", cat: vocab.HeavyWeaponSighted, n: 1, where: dnipro, radiusM: 200, weapon: vocab.Tank},
 		{id: "o12", at: "2026-11-20T12:45:00Z", cat: vocab.HeavyWeaponSighted, n: 4, where: tokmak, radiusM: 5000, weapon: vocab.Artillery, calibre: 152},
 		{id: "o13", at: "2026-11-20T13:00:00Z", cat: vocab.HeavyWeaponSighted, n: 6, where: luhansk, radiusM: 100, weapon: vocab.Artillery},
@@ -160,7 +161,7 @@ func TestDailyKnownFigures(t *testing.T) {
 
 	w := r.Weapons
 	if len(w.InViolation) != 1 || w.InViolation[0].Event != "o10" || w.InViolation[0].Party != "russia" ||
-		w.InViolation[0].DistanceKm != 16.5 || w.InViolation[0].LimitKm != 25 || w.InViolation[0].Count != 2 ||
+		w.InViolation[0].DistanceKm != 21 || w.InViolation[0].Place.Direction != "SE" || w.InViolation[0].Place.TownKm != 5 || w.InViolation[0].LimitKm != 25 || w.InViolation[0].Count != 2 ||
 		w.InViolation[0].Place.Town != "horlivka" || w.InViolation[0].Commitment != "withdrawal-russia" {
 		t.Errorf("in violation: %+v", w.InViolation)
 	}
