@@ -43,7 +43,7 @@ func (e *Engine) Due(now time.Time) []Transition {
 					Run: r.ID, Step: s.Key, Actor: s.Actor, Notify: e.intents(EventOverdue, s.Actor)}
 				if p != nil && p.Escalation != nil && p.Escalation.OnOverdue == agreement.NotifyAll {
 					t.Reason = "escalation: notify all"
-					t.Notify = append(t.Notify, e.intents(EventEscalation, e.everyone()...)...)
+					t.Notify = e.addIntents(t.Notify, EventEscalation, e.everyone()...)
 				}
 				add(t)
 				if firstOverdue.IsZero() || s.Deadline.Before(firstOverdue) {

@@ -218,16 +218,18 @@ func (e *Engine) partiesOf(c *agreement.Commitment) []string {
 }
 
 // intents returns one intent per distinct recipient, in first-seen order.
-func (e *Engine) intents(event string, to ...string) []Intent {
-	var out []Intent
-	seen := map[string]bool{}
+func (e *Engine) intents(event string, to ...string) []Intent { return e.addIntents(nil, event, to...) }
+
+// addIntents adds intents for the recipients not yet in list: one
+// notification per recipient and transition, since the recipient's
+// idempotency key is the transition's id and the recipient.
+func (e *Engine) addIntents(list []Intent, event string, to ...string) []Intent {
 	for _, t := range to {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, Intent{To: t, Event: event})
+		if !slices.ContainsFunc(list, func(in Intent) bool { return in.To == t }) {
+			list = append(list, Intent{To: t, Event: event})
 		}
 	}
-	return out
+	return list
 }
 
 // Record records the action an actor took for a step, at Now. Deadline

@@ -44,7 +44,9 @@ func TestScenario(t *testing.T) {
 		t.Fatalf("due at 24h: %v", got)
 	}
 	for _, d := range due {
-		if !d.At.Equal(t0.Add(24*h)) || len(d.Notify) != 1+1+3+1+2 { // actor, mission, a, b, c, pair, north, south
+		// The actor is told its step is overdue; the mission, the two other
+		// states, the pair and both parties are told of the escalation.
+		if !d.At.Equal(t0.Add(24*h)) || len(d.Notify) != 7 || d.Notify[0] != (Intent{To: d.Actor, Event: EventOverdue}) {
 			t.Errorf("%s: at %v, %d intents %v", d.ID, d.At, len(d.Notify), d.Notify)
 		}
 	}
@@ -131,9 +133,17 @@ func TestScenario(t *testing.T) {
 		t.Errorf("cases per party: %+v", got)
 	}
 
-	// Every transition is a ledger record with a unique id.
+	// Every transition is a ledger record with a unique id, and tells each
+	// recipient once (the idempotency key is the id and the recipient).
 	ids := map[string]bool{}
 	for _, tr := range j.ts {
+		to := map[string]bool{}
+		for _, in := range tr.Notify {
+			if to[in.To] {
+				t.Errorf("%s notifies %s twice", tr.ID, in.To)
+			}
+			to[in.To] = true
+		}
 		if ids[tr.ID] {
 			t.Errorf("id %s twice", tr.ID)
 		}
