@@ -136,3 +136,25 @@ func FuzzBounds(f *testing.F) {
 		}
 	})
 }
+
+func TestPublishSchedule(t *testing.T) {
+	loc := kyiv(t)
+	tests := []struct{ now, want string }{
+		{"2026-11-20T23:59:59Z", "2026-11-19"}, // 01:59:59 local on the 21st: the 20th is not due yet
+		{"2026-11-21T00:00:00Z", "2026-11-20"}, // 02:00 local
+		{"2026-10-25T23:59:00Z", "2026-10-24"}, // the 25-hour day: ends at 22:00Z, due at 00:00Z
+		{"2026-10-26T00:00:00Z", "2026-10-25"},
+		{"2026-03-29T22:59:00Z", "2026-03-28"}, // the 23-hour day: ends at 21:00Z, due at 23:00Z
+		{"2026-03-29T23:00:00Z", "2026-03-29"},
+	}
+	for _, tt := range tests {
+		got := LastPublishable(utc(tt.now), loc)
+		if got != tt.want {
+			t.Errorf("at %s: %s, want %s", tt.now, got, tt.want)
+		}
+		asOf, err := PublishAsOf(got, loc)
+		if err != nil || asOf.After(utc(tt.now)) {
+			t.Errorf("at %s: %s is due only at %v", tt.now, got, asOf)
+		}
+	}
+}

@@ -42,6 +42,7 @@ func commands() []command {
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},
 		{"compliance", "cluster observations and evaluate them against the commitments; bench", runCompliance},
+		{"report", "the daily report for a day: HTML, JSON, CSV or GeoJSON; --publish logs it", runReport},
 		{"verify", "audit the ledger: signatures, cosignatures, every tile and entry", runVerify},
 		{"witness", "run a transparency-log witness that cosigns checkpoints", runWitness},
 	}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/report"
+	"github.com/pactwatch/pactwatch/server"
+	"github.com/pactwatch/pactwatch/store"
+)
+
+// runReport is `pactwatch report daily`.
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", "daily [flags]",
+		"Build a report from the store. `daily` is the mission's daily report for one day in the agreement's\n"+
+			"time zone: ceasefire violations per area against the previous day, weapons, restrictions, casualties,\n"+
+			"cases and response steps, as HTML, JSON, CSV or GeoJSON (see docs/report.md).", stderr)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	switch fs.Arg(0) {
+	case "daily":
+		return runReportDaily(ctx, fs.Args()[1:], time.Now, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "pactwatch report: unknown report %q\n", fs.Arg(0))
+	fs.Usage()
+	return errUsage
+}
+
+func runReportDaily(ctx context.Context, args []string, now func() time.Time, stdout, stderr io.Writer) error {
+	fs := newFlags("report daily", "[--date YYYY-MM-DD] [--data DIR | --db DSN] [--agreement FILE] [--format html|json|csv|geojson] [--lang en|uk|ru] [--as-of TIME] [-o FILE] [--publish]",
+		"Print the daily report for one day (a day is midnight to midnight in the agreement's time zone).\n"+
+			"Figures count observations received by the \"as of\" time. --publish appends the report to the ledger\n"+
+			"as record report:daily:DATE, as of the day's end plus "+report.PublishDelay.String()+" (what serve publishes);\n"+
+			"publishing the same day again changes nothing.", stderr)
+	date := fs.String("date", "", "the report day, YYYY-MM-DD (default: yesterday in the agreement's time zone)")
+	data := fs.String("data", "", "data folder whose SQLite database to read (default ./pactwatch-data)")
+	dsn := fs.String("db", "", "database to read: a SQLite path or a postgres:// URL")
+	agreementFile := fs.String("agreement", "", "agreement file (default: the embedded illustrative Ukraine example, as serve)")
+	format := fs.String("format", "html", "output: html, json, csv or geojson")
+	lang := fs.String("lang", "en", "language of the HTML: en, uk or ru")
+	asOfFlag := fs.String("as-of", "", "count observations received by this RFC 3339 time (default: now, or with --publish the publication time)")
+	out := fs.String("o", "", "write to this file instead of standard output")
+	publish := fs.Bool("publish", false, "append the report to the ledger (needs the day's end plus "+report.PublishDelay.String()+" to have passed)")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 0 || (*data != "" && *dsn != "") {
+		fs.Usage()
+		return errUsage
+	}
+	fail := func(err error) error {
+		fmt.Fprintln(stderr, "pactwatch report daily:", userMessage(err))
+		return errSilent
+	}
+	switch *format {
+	case "html", "json", "csv", "geojson":
+	default:
+		return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "format", "format %q: want html, json, csv or geojson", *format))
+	}
+	agr, err := serveAgreement(*agreementFile)
+	if err != nil {
+		return fail(err)
+	}
+	loc := agr.Location()
+	t := now()
+	day := *date
+	if day == "" {
+		d, _ := report.ParseDay(report.DayOf(t, loc))
+		day = d.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	if _, err := report.ParseDay(day); err != nil {
+		return fail(err)
+	}
+	asOf := t
+	if *publish {
+		if asOf, err = report.PublishAsOf(day, loc); err != nil {
+			return fail(err)
+		}
+		if asOf.After(t) {
+			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "date", "the report for %s is published from %s, after the day has ended and late reports have arrived", day, asOf.In(loc).Format("2006-01-02 15:04 MST")))
+		}
+	}
+	if *asOfFlag != "" {
+		if *publish {
+			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "as-of", "--publish fixes the as-of time; do not give --as-of"))
+		}
+		if asOf, err = time.Parse(time.RFC3339, *asOfFlag); err != nil {
+			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "as-of", "want an RFC 3339 time, e.g. 2026-11-21T02:00:00+02:00"))
+		}
+	}
+	if from, _, _ := report.Bounds(day, loc); asOf.Before(from) {
+		return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "date", "%s has not begun yet in %s", day, loc))
+	}
+
+	db := *dsn
+	if db == "" {
+		dir := *data
+		if dir == "" {
+			dir = "./pactwatch-data"
+		}
+		db = filepath.Join(dir, dataDBName)
+		// store.Open creates a missing database: a report must not.
+		if _, err := os.Stat(db); err != nil {
+			return fail(pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "data", "no database %s (give --data DIR of a server's data folder, or --db)", db))
+		}
+	}
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	defer st.Close()
+	obs, err := report.ReadObservations(ctx, st, agr, day)
+	if err != nil {
+		return fail(err)
+	}
+	r, err := report.Daily(report.Input{Agreement: agr, Observations: obs, AsOf: asOf}, day)
+	if err != nil {
+		return fail(err)
+	}
+
+	var b bytes.Buffer
+	switch *format {
+	case "html":
+		err = report.WriteHTML(&b, r, report.HTMLOptions{Lang: *lang})
+	case "json":
+		err = report.WriteJSON(&b, r)
+	case "csv":
+		err = report.WriteCSV(&b, r)
+	case "geojson":
+		err = report.WriteGeoJSON(&b, r)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
+			return fail(err)
+		}
+	} else if _, err := stdout.Write(b.Bytes()); err != nil {
+		return err
+	}
+	if *publish {
+		msg, err := publishReport(ctx, st, r)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintln(stderr, msg)
+	}
+	return nil
+}
+
+// publishReport appends the report to the ledger. The same report again
+// is already stored (same id, same body): nothing changes.
+func publishReport(ctx context.Context, st store.Store, r *report.Report) (string, error) {
+	p, err := report.Record(r)
+	if err != nil {
+		return "", err
+	}
+	leaf := server.NewLeaf(ledger.TypeReport, p.ID, p.Time, p.Body, p.Body) // a published report is public as a whole
+	res, err := st.AppendRecords(ctx, []store.GenericRecord{{Type: ledger.TypeReport, ID: p.ID, Time: p.Time, Body: p.Body, Leaf: leaf}})
+	if err != nil {
+		return "", err
+	}
+	if res[0].Existed {
+		return fmt.Sprintf("%s was already published (ledger index %d)", p.ID, res[0].Index), nil
+	}
+	return fmt.Sprintf("published %s at ledger index %d", p.ID, res[0].Index), nil
+}
