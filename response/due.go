@@ -30,7 +30,7 @@ func (e *Engine) Due(now time.Time) []Transition {
 	var visit func(r *Run)
 	visit = func(r *Run) {
 		c := e.cases[r.Case]
-		if c == nil || c.Closure != "" {
+		if c == nil || c.Closure != "" || !c.Paused.IsZero() {
 			return
 		}
 		p := e.Agreement.Protocol(r.Protocol)
@@ -94,7 +94,7 @@ func (e *Engine) Next() time.Time {
 	}
 	for _, id := range e.runList {
 		r := e.runs[id]
-		if e.cases[r.Case].Closure != "" {
+		if c := e.cases[r.Case]; c.Closure != "" || !c.Paused.IsZero() {
 			continue
 		}
 		for _, s := range r.Steps {
@@ -147,7 +147,36 @@ func (e *Engine) apply(t *Transition) error {
 		if c == nil || c.Closure != "" {
 			return bad("case %s unknown or closed", t.Case)
 		}
-		c.Closure, c.Closed = t.Closure, t.At
+		c.Closure, c.Closed, c.Paused = t.Closure, t.At, time.Time{}
+		return nil
+	case KindCasePaused:
+		c := e.cases[t.Case]
+		if c == nil || c.Closure != "" || !c.Paused.IsZero() {
+			return bad("case %s unknown, closed or paused", t.Case)
+		}
+		c.Paused = t.At
+		return nil
+	case KindCaseResumed:
+		c := e.cases[t.Case]
+		if c == nil || c.Paused.IsZero() || t.Pause == nil || !t.Pause.From.Equal(c.Paused) || t.Pause.Until.Before(t.Pause.From) {
+			return bad("case %s unknown or not paused since the pause's start", t.Case)
+		}
+		shift := t.Pause.Until.Sub(t.Pause.From)
+		for _, id := range e.runList {
+			r := e.runs[id]
+			if r.Case != c.ID {
+				continue
+			}
+			if !r.Cutoff.IsZero() {
+				r.Cutoff = r.Cutoff.Add(shift)
+			}
+			for _, s := range r.Steps {
+				if s.State == Pending {
+					s.Deadline = s.Deadline.Add(shift)
+				}
+			}
+		}
+		c.Paused = time.Time{}
 		return nil
 	case KindRunStarted:
 		if t.Started == nil || e.cases[t.Case] == nil || e.runs[t.Started.ID] != nil {

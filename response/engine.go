@@ -279,7 +279,10 @@ func (e *Engine) Record(by Recorder, run, step string, act Action) ([]Transition
 	}
 	act.By, act.At = by.Principal, now
 	kind := KindStepDone
-	if now.After(s.Deadline) {
+	// A step still pending when its case was paused is on time during the
+	// pause: its deadline moves by at least the time already paused.
+	paused := !e.cases[r.Case].Paused.IsZero() && state == Pending
+	if now.After(s.Deadline) && !paused {
 		kind = KindStepDoneLate
 	}
 	ts = append(ts, Transition{ID: run + "/" + step + "/done", Kind: kind, At: now, Case: r.Case, Run: run, Step: step,
@@ -365,6 +368,76 @@ func (e *Engine) Close(id, closure, reason string) ([]Transition, error) {
 		return nil, err
 	}
 	return ts, nil
+}
+
+// Pause stops the clock of a confirmed case while an open dispute is
+// heard (compliance: Policy.DisputePausesDeadlines). Deadlines passed
+// before now are applied first; during the pause no deadline or cutoff of
+// the case passes.
+func (e *Engine) Pause(id string) ([]Transition, error) {
+	c, err := e.openCase(id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Paused.IsZero() {
+		return nil, errf(pactwatch.ECONFLICT, "case", ErrPaused, "case %s is already paused", id)
+	}
+	now := e.Now().UTC()
+	ts := e.Due(now)
+	ts = append(ts, Transition{ID: id + "/paused@" + now.Format(time.RFC3339Nano), Kind: KindCasePaused, At: now, Case: id,
+		Notify: e.intents(EventPaused, e.actorsOf(id)...)})
+	if err := e.Apply(ts...); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// Resume restarts the clock: every pending deadline and the cutoff of the
+// case's runs move by the length of the pause. Overdue steps stay overdue.
+func (e *Engine) Resume(id string) ([]Transition, error) {
+	c, err := e.openCase(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Paused.IsZero() {
+		return nil, errf(pactwatch.ECONFLICT, "case", ErrPaused, "case %s is not paused", id)
+	}
+	now := e.Now().UTC()
+	if now.Before(c.Paused) {
+		now = c.Paused
+	}
+	t := Transition{ID: id + "/resumed@" + now.Format(time.RFC3339Nano), Kind: KindCaseResumed, At: now, Case: id,
+		Pause: &Pause{From: c.Paused, Until: now}, Notify: e.intents(EventResumed, e.actorsOf(id)...)}
+	if err := e.Apply(t); err != nil {
+		return nil, err
+	}
+	return []Transition{t}, nil
+}
+
+func (e *Engine) openCase(id string) (*Case, error) {
+	c := e.cases[id]
+	switch {
+	case c == nil:
+		return nil, errf(pactwatch.ENOTFOUND, "case", ErrUnknownCase, "no confirmed case %q", id)
+	case c.Closure != "":
+		return nil, errf(pactwatch.ECONFLICT, "case", ErrCaseClosed, "case %s is closed (%s)", id, c.Closure)
+	}
+	return c, nil
+}
+
+// actorsOf returns the mission and the actors of the case's open steps.
+func (e *Engine) actorsOf(id string) []string {
+	out := []string{agreement.ActorMission}
+	for _, rid := range e.runList {
+		if r := e.runs[rid]; r.Case == id {
+			for _, s := range r.Steps {
+				if !s.State.Final() {
+					out = append(out, s.Actor)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // stepSuffix names the final transition of a step in its id: a step has at

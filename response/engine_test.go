@@ -418,3 +418,66 @@ func FuzzParseTransition(f *testing.F) {
 		_ = eng.Apply(tr)
 	})
 }
+
+// A dispute pauses the case at 20 h and is resolved at 30 h: the 6 h step
+// overdue before the pause stays overdue; the 24 h steps, pending at the
+// pause, are due at 34 h; an action during the pause is on time.
+func TestPauseResume(t *testing.T) {
+	e, clk := started(t)
+	var all []Transition
+	keep := func(ts []Transition, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ts...)
+	}
+	all = append(all, e.Due(t0)...) // nothing, but keeps the journal honest
+	clk.at(20 * h)
+	keep(e.Pause("k"))
+	if s := stepOf(t, e, "k/respond", "notify/mission"); s.State != Overdue {
+		t.Fatalf("the 6 h step is %s at the pause", s.State)
+	}
+	if _, err := e.Pause("k"); !errors.Is(err, ErrPaused) {
+		t.Errorf("second pause: %v", err)
+	}
+	if due := e.Due(t0.Add(29 * h)); len(due) != 0 {
+		t.Fatalf("deadlines passed during the pause: %v", kinds(due))
+	}
+	clk.at(26 * h)
+	keep(e.Record(liaison("a"), "k/respond", "consult/a", act("during the pause")))
+	if s := stepOf(t, e, "k/respond", "consult/a"); s.State != Done {
+		t.Errorf("action during the pause is %s", s.State)
+	}
+	clk.at(30 * h)
+	keep(e.Resume("k"))
+	if _, err := e.Resume("k"); !errors.Is(err, ErrPaused) {
+		t.Errorf("second resume: %v", err)
+	}
+	if s := stepOf(t, e, "k/respond", "consult/b"); !s.Deadline.Equal(t0.Add(34 * h)) {
+		t.Errorf("deadline %v, want 34 h", s.Deadline.Sub(t0))
+	}
+	r, _ := e.Run("k/respond")
+	if !r.Cutoff.Equal(t0.Add(7*24*h + 10*h)) {
+		t.Errorf("cutoff %v, want 7 d 10 h", r.Cutoff.Sub(t0))
+	}
+	if due := e.Due(t0.Add(33 * h)); len(due) != 0 {
+		t.Errorf("due before the moved deadline: %v", kinds(due))
+	}
+	due := e.Due(t0.Add(35 * h))
+	if got := kinds(due); len(got) != 2 || !due[0].At.Equal(t0.Add(34*h)) {
+		t.Errorf("after the moved deadline: %v", got)
+	}
+	// The journal rebuilds the same engine.
+	confirm, _ := New(e.Agreement, clk.Now).Confirm(Case{ID: "k", Commitment: "ceasefire", Party: "north", Confirmed: t0})
+	r2 := New(e.Agreement, clk.Now)
+	if err := r2.Apply(append(confirm, all...)...); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r2.Runs(), e.Runs()) || !reflect.DeepEqual(r2.Cases(), e.Cases()) {
+		t.Error("replay differs")
+	}
+	if _, err := e.Pause("nope"); pactwatch.ErrorCode(err) != pactwatch.ENOTFOUND {
+		t.Errorf("unknown case: %v", err)
+	}
+}

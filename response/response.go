@@ -62,6 +62,9 @@ type Case struct {
 	Confirmed  time.Time `json:"confirmed"`
 	Closure    string    `json:"closure,omitempty"`
 	Closed     time.Time `json:"closed,omitzero"`
+	// Paused is when an open dispute paused the case's deadlines (zero:
+	// running). Set by Engine.Pause, cleared by Engine.Resume.
+	Paused time.Time `json:"paused,omitzero"`
 }
 
 // Run is one protocol started for one case.
@@ -117,6 +120,8 @@ const (
 	KindStepEnded     = "step_ended"
 	KindStepCancelled = "step_cancelled"
 	KindCaseClosed    = "case_closed"
+	KindCasePaused    = "case_paused"
+	KindCaseResumed   = "case_resumed"
 )
 
 // Transition is the record of one change: a ledger entry of type
@@ -138,8 +143,16 @@ type Transition struct {
 	Started   *Run    `json:"started_run,omitempty"`    // run_started: the run as it starts
 	Action    *Action `json:"action,omitempty"`         // step_done, step_done_late
 	Closure   string  `json:"closure,omitempty"`        // case_closed
+	Pause     *Pause  `json:"pause,omitempty"`          // case_resumed
 	// Notify says who must be told: one notification per intent.
 	Notify []Intent `json:"notify,omitempty"`
+}
+
+// Pause is a period during which a case's deadlines stood still: on
+// resumption every pending deadline and the cutoff move by its length.
+type Pause struct {
+	From  time.Time `json:"from"`
+	Until time.Time `json:"until"`
 }
 
 // Intent is one notification a transition calls for: To is an actor id
@@ -159,6 +172,8 @@ const (
 	EventMissed     = "step_missed"    // your step is missed
 	EventClosed     = "case_closed"    // the case closed; your open steps ended
 	EventConfirmed  = "case_confirmed" // a case was confirmed against a commitment you are party to
+	EventPaused     = "case_paused"    // a dispute paused the deadlines of your steps
+	EventResumed    = "case_resumed"   // the deadlines run again, moved by the pause
 )
 
 // Canonical returns the transition's RFC 8785 bytes: what the ledger's
@@ -208,6 +223,7 @@ var (
 	ErrUnknownCase  = errors.New("no such case")               // ENOTFOUND
 	ErrBadReplay    = errors.New("transition does not fit")    // EINVALID (Apply)
 	ErrConfirmClash = errors.New("case confirmed differently") // ECONFLICT
+	ErrPaused       = errors.New("case paused or not paused")  // ECONFLICT (Pause, Resume)
 )
 
 func errf(code string, field string, sentinel error, format string, args ...any) error {
