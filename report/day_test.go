@@ -1,8 +1,13 @@
 package report
 
 import (
+	"math"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/pactwatch/pactwatch/geo"
 
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -155,6 +160,36 @@ func TestPublishSchedule(t *testing.T) {
 		asOf, err := PublishAsOf(got, loc)
 		if err != nil || asOf.After(utc(tt.now)) {
 			t.Errorf("at %s: %s is due only at %v", tt.now, got, asOf)
+		}
+	}
+}
+
+// Nearest's planar screening picks the same town as measuring every one.
+func TestNearestMatchesExhaustive(t *testing.T) {
+	g := DefaultGazetteer()
+	for lat := 44.0; lat <= 51; lat += 0.13 {
+		for lon := 31.0; lon <= 40.5; lon += 0.17 {
+			p := orb.Point{lon, lat}
+			got, km, ok := g.Nearest(p)
+			best, bestKm := Town{}, math.Inf(1)
+			for _, c := range g.Towns {
+				if d := geo.DistanceKm(c.Point, p); d < bestKm {
+					best, bestKm = c, d
+				}
+			}
+			if ok != (bestKm <= g.MaxKm) || (ok && (got.ID != best.ID || km != bestKm)) {
+				t.Fatalf("%v: got %s %.3f %v, want %s %.3f", p, got.ID, km, ok, best.ID, bestKm)
+			}
+		}
+	}
+}
+
+func TestCompass(t *testing.T) {
+	o := orb.Point{38, 48}
+	for want, p := range map[string]orb.Point{"N": {38, 48.1}, "NE": {38.13, 48.09}, "E": {38.1, 48}, "SE": {38.13, 47.91},
+		"S": {38, 47.9}, "SW": {37.87, 47.91}, "W": {37.9, 48}, "NW": {37.87, 48.09}} {
+		if got := Compass(o, p); got != want {
+			t.Errorf("%v: %s, want %s", p, got, want)
 		}
 	}
 }

@@ -77,10 +77,21 @@ func (g *Gazetteer) Town(id string) (Town, bool) {
 }
 
 // Nearest returns the town nearest p and the distance to it in km; ok is
-// false when the gazetteer has no town within MaxKm.
+// false when the gazetteer has no town within MaxKm. Towns are screened on
+// the local plane (cheap, within a few per cent at these distances) and
+// only the few close to the best are measured geodesically.
 func (g *Gazetteer) Nearest(p orb.Point) (t Town, km float64, ok bool) {
+	kx := math.Cos(p[1]*math.Pi/180) * 111.32
+	flat := func(q orb.Point) float64 { return math.Hypot((q[0]-p[0])*kx, (q[1]-p[1])*110.57) }
+	bestFlat := math.Inf(1)
+	for _, c := range g.Towns {
+		bestFlat = min(bestFlat, flat(c.Point))
+	}
 	best := math.Inf(1)
 	for _, c := range g.Towns {
+		if flat(c.Point) > bestFlat*1.05+1 {
+			continue
+		}
 		if d := geo.DistanceKm(c.Point, p); d < best {
 			best, t = d, c
 		}

@@ -22,6 +22,9 @@ type placer struct {
 }
 
 func (pl placer) area(e *event) string {
+	if e.placed != nil {
+		return e.placed.Area
+	}
 	p, ok := e.point()
 	if !ok {
 		return OtherArea.ID
@@ -32,12 +35,19 @@ func (pl placer) area(e *event) string {
 	return OtherArea.ID
 }
 
+// place is memoised per event: containment in a controlled area's polygon
+// is the costly part of a report.
 func (pl placer) place(e *event) Place {
-	p, ok := e.point()
-	if !ok {
-		return Place{Area: OtherArea.ID}
+	if e.placed != nil {
+		return *e.placed
 	}
-	return pl.placePoint(p)
+	p, ok := e.point()
+	out := Place{Area: OtherArea.ID}
+	if ok {
+		out = pl.placePoint(p)
+	}
+	e.placed = &out
+	return out
 }
 
 func (pl placer) placePoint(p orb.Point) Place {

@@ -314,6 +314,7 @@ type event struct {
 	party              string
 	sourceType         vocab.SourceType
 	grade              vocab.Grade
+	placed             *Place // memo of placer.place
 }
 
 func (e *event) point() (orb.Point, bool) {
