@@ -44,6 +44,7 @@ func commands() []command {
 		{"compliance", "cluster observations and evaluate them against the commitments; bench", runCompliance},
 		{"report", "the daily report for a day: HTML, JSON, CSV or GeoJSON; --publish logs it", runReport},
 		{"verify", "audit the ledger: signatures, cosignatures, every tile and entry", runVerify},
+		{"scorecard", "the guarantors' scorecard from the stored response records", runScorecard},
 		{"witness", "run a transparency-log witness that cosigns checkpoints", runWitness},
 	}
 }
