@@ -134,7 +134,11 @@ func printScorecard(w io.Writer, a *agreement.Agreement, sc response.Scorecard) 
 	fmt.Fprintln(tw, "actor\tdue\ton time\tlate\tmissed\toverdue\tpending\tended\tmedian to act (h)\t")
 	for _, as := range sc.Actors {
 		t := as.Overall
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n", a.ActorName(as.Actor), t.Due, t.OnTime, t.Late, t.Missed, t.Overdue, t.Pending, t.Ended, t.MedianHours)
+		median := "-" // nothing done yet
+		if t.OnTime+t.Late > 0 {
+			median = fmt.Sprintf("%.1f", t.MedianHours)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", a.ActorName(as.Actor), t.Due, t.OnTime, t.Late, t.Missed, t.Overdue, t.Pending, t.Ended, median)
 	}
 	tw.Flush()
 	if len(sc.Windows) > 1 {

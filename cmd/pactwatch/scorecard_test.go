@@ -99,6 +99,7 @@ func TestScorecardFromStore(t *testing.T) {
 	if err := run(ctx, args, &out, &errb); err != nil {
 		t.Fatalf("%v: %s", err, errb.String())
 	}
+	t.Log("\n" + out.String())
 	for _, s := range []string{"Guarantor C", "20.0", "Confirmed cases per commitment", "ceasefire"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("text output lacks %q:\n%s", s, out.String())
