@@ -444,6 +444,12 @@ func TestPauseResume(t *testing.T) {
 	if due := e.Due(t0.Add(29 * h)); len(due) != 0 {
 		t.Fatalf("deadlines passed during the pause: %v", kinds(due))
 	}
+	for _, as := range Score(e.Agreement, e.Runs(), e.Cases(), t0.Add(29*h), nil).Actors {
+		o := as.Overall
+		if want := as.Actor == "mission"; (o.Overdue == 1) != want || (o.Pending == 1) == want {
+			t.Errorf("scorecard during the pause, %s: %+v", as.Actor, o)
+		}
+	}
 	clk.at(26 * h)
 	keep(e.Record(liaison("a"), "k/respond", "consult/a", act("during the pause")))
 	if s := stepOf(t, e, "k/respond", "consult/a"); s.State != Done {

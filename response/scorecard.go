@@ -58,7 +58,7 @@ type Tally struct {
 	toAct []time.Duration
 }
 
-func (t *Tally) add(r *Run, s *Step, asOf time.Time) {
+func (t *Tally) add(r *Run, s *Step, asOf time.Time, paused bool) {
 	switch s.State {
 	case Done:
 		t.Due++
@@ -74,7 +74,7 @@ func (t *Tally) add(r *Run, s *Step, asOf time.Time) {
 	case Ended, Cancelled:
 		t.Ended++
 	default: // pending or overdue: judged against the deadline, as of asOf
-		if asOf.After(s.Deadline) {
+		if s.State == Overdue || (asOf.After(s.Deadline) && !paused) {
 			t.Due++
 			t.Overdue++
 		} else {
@@ -131,6 +131,10 @@ type Scorecard struct {
 func Score(a *agreement.Agreement, runs []*Run, cases []Case, asOf time.Time, windows []Window) Scorecard {
 	sc := Scorecard{AsOf: asOf.UTC(), Windows: windows, Actors: []ActorScore{}, Commitments: []CaseCount{}, Parties: []CaseCount{}}
 	actors := map[string]*ActorScore{}
+	paused := map[string]bool{} // a paused case's pending deadlines stand still
+	for _, c := range cases {
+		paused[c.ID] = !c.Paused.IsZero()
+	}
 	for _, r := range runs {
 		for _, s := range r.Steps {
 			as := actors[s.Actor]
@@ -143,9 +147,9 @@ func Score(a *agreement.Agreement, runs []*Run, cases []Case, asOf time.Time, wi
 				as = &ActorScore{Actor: s.Actor, Guarantor: g, Windows: make([]Tally, len(windows))}
 				actors[s.Actor] = as
 			}
-			as.Overall.add(r, s, asOf)
+			as.Overall.add(r, s, asOf, paused[r.Case])
 			if w := windowOf(windows, s.Deadline); w >= 0 {
-				as.Windows[w].add(r, s, asOf)
+				as.Windows[w].add(r, s, asOf, paused[r.Case])
 			}
 		}
 	}
