@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gowebpki/jcs"
@@ -51,16 +52,17 @@ var CSVHeader = []string{"id", "source", "status", "time", "category", "count", 
 	"source_type", "grade", "lat", "lon", "area", "near_town", "town_km", "direction", "controlled_by"}
 
 // WriteCSV writes the day's events, one row per event and category, times
-// in the report's time zone with their offset. Cells that a spreadsheet
-// would run as a formula (starting with = + - @) cannot occur: every
-// column is a number, a time or a vocabulary value.
+// in the report's time zone with their offset. A text cell that a
+// spreadsheet would run as a formula (starting with = + - @ or a tab) is
+// prefixed with an apostrophe; the other columns are numbers, times and
+// vocabulary values.
 func WriteCSV(w io.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
 	for _, e := range r.Events {
-		row := []string{e.ID, e.Source, e.Status, e.At.Format(time.RFC3339), string(e.Category), strconv.Itoa(e.Count),
+		row := []string{text(e.ID), e.Source, text(e.Status), e.At.Format(time.RFC3339), string(e.Category), strconv.Itoa(e.Count),
 			string(e.WeaponClass), num(e.CalibreMM), string(e.SourceType), string(e.Grade), ptr(e.Lat), ptr(e.Lon),
 			e.Place.Area, e.Place.Town, num(e.Place.TownKm), e.Place.Direction, e.Place.Controlled}
 		if err := cw.Write(row); err != nil {
@@ -69,6 +71,13 @@ func WriteCSV(w io.Writer, r *Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func text(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func num(f float64) string {

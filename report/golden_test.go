@@ -178,3 +178,15 @@ func TestCatalogComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestCSVFormulaCells(t *testing.T) {
+	r := fixtureReport(t)
+	r.Events = []Event{{ID: "=HYPERLINK(\"x\")", Status: "@SUM(A1)", Category: "explosion", Count: 1}}
+	var b bytes.Buffer
+	if err := WriteCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"'=HYPERLINK(""x"")"`) || !strings.Contains(b.String(), "'@SUM(A1)") {
+		t.Errorf("formula cells not neutralised:\n%s", b.String())
+	}
+}
