@@ -75,6 +75,7 @@ const (
 )
 
 type analysis struct {
+	text     string
 	toks     []token
 	hits     []hit
 	decisive map[int]bool // indexes into hits
@@ -116,6 +117,12 @@ func (a *analysis) relative(h hit) bool {
 // governorOf returns the hits that decide how an act or restraint at hit i
 // is promised: the nearest governing verb before it in its sentence, and the
 // scoping verb (seek, consult, determine, monitor) it falls under, if any.
+//
+// An act that opens a new item of a coordinated list ("shall consult within
+// 24 hours, decide a joint response within 72 hours, and provide
+// assistance") is not the object of the scoping verbs before it: every item
+// of the list is governed by the list's modal, so the search passes over
+// them to that modal.
 func (a *analysis) governorOf(i int) (nearest, scope int) {
 	nearest, scope = -1, -1
 	h := a.hits[i]
@@ -124,14 +131,18 @@ func (a *analysis) governorOf(i int) (nearest, scope int) {
 		if g.sent != h.sent || g.last >= h.first || !isGovernor(g.cue.kind) || a.relative(g) {
 			continue
 		}
+		if isScoping(g.cue.kind) {
+			if h.cue.kind != kRestrain && g.cue.kind != kMonitor && a.coordinated(g.last, h.first) {
+				continue
+			}
+			if nearest < 0 {
+				nearest = j
+			}
+			scope = j
+			break
+		}
 		if nearest < 0 {
 			nearest = j
-		}
-		if isScoping(g.cue.kind) {
-			if !(g.cue.kind == kConsult && h.cue.kind != kRestrain && a.conjunctionBetween(g.last, h.first)) {
-				scope = j
-			}
-			break
 		}
 		if g.cue.kind == kMandatory || g.cue.kind == kFuture {
 			// A new commitment verb between a scoping verb and the act
@@ -142,21 +153,61 @@ func (a *analysis) governorOf(i int) (nearest, scope int) {
 	return nearest, scope
 }
 
-// conjunctions that can open a second promise. In "проведут консультации и
+// conjunctions that join the items of a list. In "проведут консультации и
 // окажут помощь" Russian and Ukrainian put the second promise in a verb of
-// its own, with no "will" to end the scope of "consult"; a conjunction close
-// before the act does.
+// its own, with no "will" to end the scope of "consult"; the conjunction
+// does.
 var conjunctions = map[string]bool{"and": true, "и": true, "і": true, "й": true, "та": true}
 
-// conjunctionBetween reports a conjunction after token from and at most
-// five tokens before token to.
-func (a *analysis) conjunctionBetween(from, to int) bool {
-	for k := max(from+1, to-5); k < to; k++ {
-		if conjunctions[a.toks[k].norm] {
-			return true
+// purposeWords tie what follows to the verb before them as its purpose or
+// object ("consult in order to agree on", "seek action to provide", "з
+// метою надання"): what follows them is not a new item of a list.
+var purposeWords = map[string]bool{
+	"to": true, "order": true, "view": true, "purpose": true, "aimed": true, "so": true,
+	"щоб": true, "метою": true, "задля": true, "для": true,
+	"чтобы": true, "целью": true, "целях": true,
+}
+
+// itemOpeners are prepositions: an item of a list of acts opens with its
+// verb or an adverbial ("and within 7 days provide"), not with "on", "of" or
+// "for", which attach what follows to the verb before.
+var itemOpeners = map[string]bool{
+	"on": true, "of": true, "for": true, "at": true, "by": true, "from": true, "into": true, "towards": true,
+	"upon": true, "about": true, "regarding": true, "with": true, "in": true,
+	"про": true, "щодо": true, "з": true, "із": true, "о": true, "об": true, "по": true, "с": true, "в": true, "у": true, "на": true,
+}
+
+// coordinated reports whether the act starting at token to opens a new item
+// of a list after the verb ending at token from: the last list boundary
+// between them (a conjunction, comma or semicolon) is followed by at least
+// one word before the act (its verb: "and provide assistance"), none of
+// them a purpose word, and not by a preposition.
+func (a *analysis) coordinated(from, to int) bool {
+	seg := -1 // first token after the last boundary
+	for k := to - 1; k > from && seg < 0; k-- {
+		switch {
+		case conjunctions[a.toks[k].norm]:
+			seg = k + 1
+		case strings.ContainsAny(a.text[a.toks[k-1].end:a.toks[k].start], ",;"):
+			seg = k
+			if conjunctions[a.toks[k].norm] {
+				seg = k + 1
+			}
 		}
 	}
-	return false
+	if seg < 0 || seg >= to || itemOpeners[a.toks[seg].norm] {
+		return false
+	}
+	for k := seg; k < to; k++ {
+		// "and to afford": an infinitive coordinated with "to consult".
+		if k == seg && a.toks[k].norm == "to" && conjunctions[a.toks[k-1].norm] {
+			continue
+		}
+		if purposeWords[a.toks[k].norm] {
+			return false
+		}
+	}
+	return true
 }
 
 // negated reports whether a negation or a restraint verb stands within
@@ -236,7 +287,7 @@ func (a *analysis) mark(idx ...int) {
 // every act by what governs it, decide the label, then fill in the
 // dimensions and the score.
 func assessClause(text, lang, instr string) Clause {
-	a := &analysis{decisive: map[int]bool{}, actState: map[int]string{}}
+	a := &analysis{text: text, decisive: map[int]bool{}, actState: map[int]string{}}
 	a.toks = tokenize(text, sentenceStarts(text))
 	a.hits = findCues(a.toks, lang)
 	a.findTriggers()

@@ -43,6 +43,20 @@ func TestAssessClauseRules(t *testing.T) {
 		{"uk 'гарантії' that guarantee nothing", "uk", "Гаранти безпеки проведуть консультації у разі нападу на Україну.", Assurance, []string{"консультації"}},
 		{"ru conditional", "ru", "В случае нападения на одну из Сторон другая Сторона окажет ей помощь в соответствии со своим законодательством.", ConditionalGuarantee, []string{"законодательством"}},
 		{"ru seek", "ru", "Стороны будут добиваться немедленных действий Совета Безопасности ООН с целью предоставления помощи.", Assurance, []string{"добиваться"}},
+		// Coordinated lists: every act of the list is governed by its modal,
+		// and the label rests on the strongest act.
+		{"coordinated list: consult, decide, assist", "en", "In the event of a confirmed violation, the guarantors shall consult within 24 hours, decide a joint response within 72 hours, and provide assistance to Ukraine within 7 days.", Guarantee, []string{"shall", "assistance"}},
+		{"coordinated list: consult, then force", "en", "In the event of a confirmed violation, the guarantors shall consult within 24 hours, and within 7 days provide Ukraine with military assistance, including the use of armed force, as each of them deems necessary to restore the ceasefire.", Guarantee, []string{"military assistance", "armed force"}},
+		{"lettered list under one lead-in", "en", "In the event of an armed attack against Ukraine, the guarantors shall:\n(a) consult within 24 hours;\n(b) provide Ukraine with military assistance within 7 days.", Guarantee, []string{"shall", "military assistance"}},
+		{"uk coordinated list", "uk", "У разі підтвердженого порушення гаранти зобов'язані провести консультації протягом 24 годин, ухвалити рішення про спільну відповідь протягом 72 годин і надати Україні допомогу протягом 7 днів.", Guarantee, []string{"допомогу"}},
+		{"ru coordinated list", "ru", "В случае подтвержденного нарушения гаранты обязаны провести консультации в течение 24 часов, принять решение о совместном ответе в течение 72 часов и оказать Украине помощь в течение 7 дней.", Guarantee, []string{"помощь"}},
+		{"uk lettered list: б) is a letter, not 'would'", "uk", "У разі збройного нападу на Україну гаранти зобов'язуються:\nа) провести консультації протягом 24 годин;\nб) надати Україні військову допомогу протягом 7 днів.", Guarantee, []string{"зобов'язуються", "військову допомогу"}},
+		// What stays deferred: the act is the purpose or the object of the
+		// scoping verb, not a new item of the list.
+		{"purpose after consult stays deferred", "en", "In the event of an armed attack, the Parties shall consult in order to agree on measures to provide assistance.", Assurance, []string{"consult"}},
+		{"object of consult stays deferred", "en", "In the event of an armed attack, the Parties shall consult on the security and assistance needs of Ukraine.", Assurance, []string{"consult"}},
+		{"coordinated items with further decision", "en", "The Parties shall consult with each other and take by agreement appropriate measures to ensure their security.", Assurance, []string{"consult"}},
+		{"hortatory list", "en", "In the event of an armed attack, the Parties should consult and provide military assistance.", Assurance, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,6 +210,9 @@ func TestSplit(t *testing.T) {
 		{"heading kept with its text", "Article 5\n\nThe Parties agree.\n\nArticle 6\nFor the purpose of Article 5.", []string{"Article 5\n\nThe Parties agree.", "Article 6\nFor the purpose of Article 5."}},
 		{"wrapped lines", "The Parties will consult\ntogether whenever\nthreatened.", []string{"The Parties will consult\ntogether whenever\nthreatened."}},
 		{"lettered items", "(a) the first case;\n(b) the second case.", []string{"(a) the first case;", "(b) the second case."}},
+		{"lead-in keeps its items", "The Parties shall:\n(a) consult;\n(b) assist.\n\n2. Next.", []string{"The Parties shall:\n(a) consult;\n(b) assist.", "2. Next."}},
+		{"lead-in keeps cyrillic items", "Сторони зобов'язуються:\nа) консультуватися;\nб) допомагати.\nСтаття 2\nІнше.", []string{"Сторони зобов'язуються:\nа) консультуватися;\nб) допомагати.", "Стаття 2\nІнше."}},
+		{"numbered paragraphs after a colon stay apart", "They affirm the following:\n1. Respect.\n2. Refrain.", []string{"They affirm the following:", "1. Respect.", "2. Refrain."}},
 		{"initials", "The U.S.S.R. and France shall assist.", []string{"The U.S.S.R. and France shall assist."}},
 		{"quotes", `It said "stop." Then it stopped.`, []string{`It said "stop."`, "Then it stopped."}},
 		{"empty", "  \n\n ", nil},

@@ -31,7 +31,18 @@ var headingWords = []string{"article", "art.", "section", "chapter", "part", "po
 // non-whitespace byte of text.
 func Split(text string) [][2]int {
 	var out [][2]int
+	inList := false // the paragraphs so far are a lead-in and its items
 	for _, para := range paragraphs(text) {
+		// A lead-in that ends with a colon governs the lettered items after
+		// it ("The Parties shall: (a) consult; (b) assist"): they are one
+		// clause, so that the lead-in's modal and trigger reach every item.
+		n := len(out)
+		if n > 0 && (inList || strings.HasSuffix(text[out[n-1][0]:out[n-1][1]], ":")) && opensListItem(text[para[0]:para[1]]) {
+			out[n-1][1] = para[1]
+			inList = true
+			continue
+		}
+		inList = false
 		pending := -1 // start of a heading waiting for its text
 		for _, s := range sentences(text, para[0], para[1]) {
 			if pending >= 0 {
@@ -148,6 +159,36 @@ func paragraphs(text string) [][2]int {
 	}
 	flush(len(text))
 	return out
+}
+
+// opensListItem reports whether a paragraph opens with the marker of a list
+// item: "(a)", "b)", "(iv)", "2)", "(3)", "а)", "б)" or a bullet. A
+// numbered paragraph ("1.") is a provision of its own, not an item.
+func opensListItem(para string) bool {
+	f := strings.Fields(para)
+	if len(f) == 0 {
+		return false
+	}
+	w := f[0]
+	if w == "•" || w == "-" || w == "–" || w == "—" || w == "*" || strings.HasPrefix(w, "•") {
+		return true
+	}
+	if !strings.HasSuffix(w, ")") {
+		return false
+	}
+	inner := []rune(strings.TrimPrefix(strings.TrimSuffix(w, ")"), "("))
+	switch {
+	case len(inner) == 1 && unicode.IsLetter(inner[0]):
+		return true
+	case len(inner) == 0:
+		return false
+	}
+	digits, roman := true, true
+	for _, r := range inner {
+		digits = digits && r >= '0' && r <= '9'
+		roman = roman && strings.ContainsRune("ivx", r)
+	}
+	return digits || roman
 }
 
 // opensProvision reports whether a line starts a new provision: "2.",
@@ -275,14 +316,33 @@ func endsSentence(text string, from, dot int) bool {
 
 // sentenceStarts returns the byte offsets where the sentences of a clause
 // start, for scoping cues inside one sentence.
+//
+// A paragraph that follows a colon, a semicolon, a comma or a closing
+// "and"/"or" continues the sentence before it: it is an item of a list
+// ("shall: (a) consult; (b) assist"), in the scope of the lead-in's modal
+// and trigger.
 func sentenceStarts(text string) []int {
 	starts := []int{0}
 	for _, p := range paragraphs(text) {
-		for _, s := range sentences(text, p[0], p[1]) {
-			if s[0] > 0 {
+		for i, s := range sentences(text, p[0], p[1]) {
+			if s[0] > 0 && !(i == 0 && continuesList(text[:s[0]])) {
 				starts = append(starts, s[0])
 			}
 		}
 	}
 	return starts
+}
+
+// listJoiners end a list item that the next item continues.
+var listJoiners = map[string]bool{"and": true, "or": true, "та": true, "і": true, "й": true, "або": true, "чи": true, "и": true, "или": true}
+
+// continuesList reports whether the text before a paragraph leaves its
+// sentence open for the paragraph to continue.
+func continuesList(before string) bool {
+	b := strings.TrimRightFunc(before, unicode.IsSpace)
+	if strings.HasSuffix(b, ":") || strings.HasSuffix(b, ";") || strings.HasSuffix(b, ",") {
+		return true
+	}
+	f := strings.Fields(b)
+	return len(f) > 0 && listJoiners[strings.ToLower(f[len(f)-1])]
 }

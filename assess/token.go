@@ -70,6 +70,9 @@ func tokenize(text string, sentenceStarts []int) []token {
 			sent++
 		}
 		norm := b.String()
+		if isListMarker(text, start, i) {
+			continue
+		}
 		first, _ := utf8.DecodeRuneInString(norm)
 		toks = append(toks, token{norm: norm, first: first, start: start, end: i, sentence: sent})
 	}
@@ -87,4 +90,18 @@ func isNumber(s string) bool {
 		}
 	}
 	return true
+}
+
+// isListMarker reports whether the word text[start:end] is the letter of a
+// list item, "(b)" or "б)", not a word: Ukrainian "б" is also the particle
+// of the conditional mood, which would otherwise read as "would".
+func isListMarker(text string, start, end int) bool {
+	if utf8.RuneCountInString(text[start:end]) != 1 || end >= len(text) || text[end] != ')' {
+		return false
+	}
+	if start == 0 {
+		return true
+	}
+	before, _ := utf8.DecodeLastRuneInString(text[:start])
+	return before == '(' || unicode.IsSpace(before)
 }
