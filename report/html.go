@@ -23,7 +23,7 @@ var dailyTemplate = template.Must(template.New("daily.html").Funcs(template.Func
 	"cat": func(vocab.Category) string { return "" }, "party": func(string) string { return "" },
 	"src": func(string) string { return "" }, "commitment": func(string) string { return "" },
 	"action": func(vocab.ActionKind) string { return "" }, "km": func(float64) string { return "" },
-	"hours": func() int { return 0 }, "mm": func(float64) string { return "" }, "stylesheet": func() template.URL { return "" },
+	"hours": func() int { return 0 }, "caveat": func() string { return "" }, "mm": func(float64) string { return "" }, "stylesheet": func() template.URL { return "" },
 }).ParseFS(templates, "templates/daily.html"))
 
 // HTMLOptions choose the report's language and look.
@@ -104,8 +104,14 @@ func WriteHTML(w io.Writer, r *Report, o HTMLOptions) error {
 			return string(a)
 		},
 		"src": func(s string) string { return tr("src_" + s) },
-		"km":  func(f float64) string { return formatFloat(lang, f) + " " + tr("km") },
-		"mm":  func(f float64) string { return formatFloat(lang, f) + " " + tr("mm") },
+		"caveat": func() string {
+			if r.Source == FromObservations {
+				return tr("caveat_text")
+			}
+			return fmt.Sprintf(tr("caveat_incidents"), formatInt(lang, r.Unverified), formatInt(lang, r.Incidents))
+		},
+		"km": func(f float64) string { return formatFloat(lang, f) + " " + tr("km") },
+		"mm": func(f float64) string { return formatFloat(lang, f) + " " + tr("mm") },
 		"hours": func() int {
 			return int(r.To.Sub(r.From).Round(time.Hour) / time.Hour)
 		},

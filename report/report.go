@@ -105,6 +105,10 @@ const (
 // CaveatObservations is attached to every figure counted from observations.
 const CaveatObservations = "Figures are counted from observations: reports as submitted, before analysts merge reports of the same event into incidents or verify them. One event reported by two sources counts twice, and no report has been verified."
 
+// CaveatIncidents is attached to figures counted from incidents some of
+// which no analyst has verified (its verbs: unverified, total).
+const CaveatIncidents = "Figures are counted from incidents: reports of the same event merged into one. %d of the day's %d incidents are not (yet) verified by analysts."
+
 // Report is a daily report. Its JSON form (Schema) is stable: fields are
 // added, never renamed.
 type Report struct {
@@ -127,6 +131,8 @@ type Report struct {
 	Commitments  map[string]string   `json:"commitments"` // commitment id → title, for the commitments named below
 	Source       string              `json:"source"`      // FromObservations or FromIncidents: where event figures come from
 	Caveat       string              `json:"caveat,omitempty"`
+	Incidents    int                 `json:"incidents,omitempty"`  // with source incidents: the day's incidents
+	Unverified   int                 `json:"unverified,omitempty"` // of which not (yet) verified by analysts
 	Ceasefire    CeasefireSection    `json:"ceasefire"`
 	Weapons      WeaponsSection      `json:"weapons"`
 	Restrictions RestrictionsSection `json:"restrictions"`
@@ -381,6 +387,17 @@ func Daily(in Input, day string) (*Report, error) {
 			today = append(today, e)
 		case !e.at.Before(prevFrom) && e.at.Before(from):
 			previous = append(previous, e)
+		}
+	}
+	if r.Source == FromIncidents {
+		for _, e := range today {
+			r.Incidents++
+			if e.status != "verified" {
+				r.Unverified++
+			}
+		}
+		if r.Unverified > 0 {
+			r.Caveat = fmt.Sprintf(CaveatIncidents, r.Unverified, r.Incidents)
 		}
 	}
 	slices.SortStableFunc(today, func(x, y *event) int {

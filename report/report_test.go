@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,4 +304,28 @@ func fieldOf(err error) string {
 		return pe.Field
 	}
 	return "not a *pactwatch.Error: " + err.Error()
+}
+
+func TestDailyUnverifiedIncidentsCaveat(t *testing.T) {
+	in := fixture(t)
+	at := utc("2026-11-20T05:00:00Z")
+	in.Incidents = []Incident{
+		{ID: "i1", Status: "verified", At: at, Counts: map[vocab.Category]int{vocab.Explosion: 1}},
+		{ID: "i2", Status: "corroborated", At: at, Counts: map[vocab.Category]int{vocab.Explosion: 1}},
+		{ID: "i3", Status: "reported", At: at.Add(-48 * time.Hour), Counts: map[vocab.Category]int{vocab.Explosion: 1}}, // not this day
+	}
+	r, err := Daily(in, "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Incidents != 2 || r.Unverified != 1 || !strings.Contains(r.Caveat, "1 of the day's 2 incidents") {
+		t.Errorf("incidents %d unverified %d caveat %q", r.Incidents, r.Unverified, r.Caveat)
+	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, r, HTMLOptions{Lang: "uk"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Інцидентів, ще не перевірених аналітиками: 1 із 2.") {
+		t.Errorf("the Ukrainian caveat is missing:\n%s", b.String())
+	}
 }
