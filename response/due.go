@@ -155,6 +155,7 @@ func (e *Engine) apply(t *Transition) error {
 			return bad("case %s unknown, closed or paused", t.Case)
 		}
 		c.Paused = t.At
+		c.Pauses++
 		return nil
 	case KindCaseResumed:
 		c := e.cases[t.Case]

@@ -1,6 +1,7 @@
 package response
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -384,7 +385,7 @@ func (e *Engine) Pause(id string) ([]Transition, error) {
 	}
 	now := e.Now().UTC()
 	ts := e.Due(now)
-	ts = append(ts, Transition{ID: id + "/paused@" + now.Format(time.RFC3339Nano), Kind: KindCasePaused, At: now, Case: id,
+	ts = append(ts, Transition{ID: fmt.Sprintf("%s/paused/%d", id, c.Pauses+1), Kind: KindCasePaused, At: now, Case: id,
 		Notify: e.intents(EventPaused, e.actorsOf(id)...)})
 	if err := e.Apply(ts...); err != nil {
 		return nil, err
@@ -406,7 +407,7 @@ func (e *Engine) Resume(id string) ([]Transition, error) {
 	if now.Before(c.Paused) {
 		now = c.Paused
 	}
-	t := Transition{ID: id + "/resumed@" + now.Format(time.RFC3339Nano), Kind: KindCaseResumed, At: now, Case: id,
+	t := Transition{ID: fmt.Sprintf("%s/resumed/%d", id, c.Pauses), Kind: KindCaseResumed, At: now, Case: id,
 		Pause: &Pause{From: c.Paused, Until: now}, Notify: e.intents(EventResumed, e.actorsOf(id)...)}
 	if err := e.Apply(t); err != nil {
 		return nil, err

@@ -65,6 +65,8 @@ type Case struct {
 	// Paused is when an open dispute paused the case's deadlines (zero:
 	// running). Set by Engine.Pause, cleared by Engine.Resume.
 	Paused time.Time `json:"paused,omitzero"`
+	// Pauses counts the pauses so far: it numbers their records.
+	Pauses int `json:"pauses,omitempty"`
 }
 
 // Run is one protocol started for one case.
