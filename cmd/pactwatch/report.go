@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/incident"
 	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/report"
 	"github.com/pactwatch/pactwatch/server"
 	"github.com/pactwatch/pactwatch/store"
@@ -39,7 +41,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runReportDaily(ctx context.Context, args []string, now func() time.Time, stdout, stderr io.Writer) error {
-	fs := newFlags("report daily", "[--date YYYY-MM-DD] [--data DIR | --db DSN] [--agreement FILE] [--format html|json|csv|geojson] [--lang en|uk|ru] [--as-of TIME] [-o FILE] [--publish]",
+	fs := newFlags("report daily", "[--date YYYY-MM-DD] [--data DIR | --db DSN] [--agreement FILE] [--format html|json|csv|geojson] [--lang en|uk|ru] [--as-of TIME] [--cluster] [-o FILE] [--publish]",
 		"Print the daily report for one day (a day is midnight to midnight in the agreement's time zone).\n"+
 			"Figures count observations received by the \"as of\" time. --publish appends the report to the ledger\n"+
 			"as record report:daily:DATE, as of the day's end plus "+report.PublishDelay.String()+" (what serve publishes);\n"+
@@ -52,6 +54,7 @@ func runReportDaily(ctx context.Context, args []string, now func() time.Time, st
 	lang := fs.String("lang", "en", "language of the HTML: en, uk or ru")
 	asOfFlag := fs.String("as-of", "", "count observations received by this RFC 3339 time (default: now, or with --publish the publication time)")
 	out := fs.String("o", "", "write to this file instead of standard output")
+	cluster := fs.Bool("cluster", false, "count incidents instead of reports: cluster the observations in memory with the incident engine (unreviewed: no analyst decision is applied)")
 	publish := fs.Bool("publish", false, "append the report to the ledger (needs the day's end plus "+report.PublishDelay.String()+" to have passed)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -125,7 +128,16 @@ func runReportDaily(ctx context.Context, args []string, now func() time.Time, st
 	if err != nil {
 		return fail(err)
 	}
-	r, err := report.Daily(report.Input{Agreement: agr, Observations: obs, AsOf: asOf}, day)
+	in := report.Input{Agreement: agr, Observations: obs, AsOf: asOf}
+	if *cluster {
+		if *publish {
+			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "cluster", "a published report counts what the ledger holds; unreviewed in-memory clusters are not published"))
+		}
+		if in.Incidents, err = clusterIncidents(obs, asOf); err != nil {
+			return fail(err)
+		}
+	}
+	r, err := report.Daily(in, day)
 	if err != nil {
 		return fail(err)
 	}
@@ -177,4 +189,33 @@ func publishReport(ctx context.Context, st store.Store, r *report.Report) (strin
 		return fmt.Sprintf("%s was already published (ledger index %d)", p.ID, res[0].Index), nil
 	}
 	return fmt.Sprintf("published %s at ledger index %d", p.ID, res[0].Index), nil
+}
+
+// clusterIncidents merges the observations received by asOf into
+// incidents with the incident engine, as `compliance evaluate` does, and
+// reduces them to what the report counts. No analyst has reviewed them:
+// their status is reported or corroborated.
+func clusterIncidents(obs []observation.Record, asOf time.Time) ([]report.Incident, error) {
+	tr := incident.NewTracker(incident.DefaultConfig(), func() time.Time { return asOf })
+	for i := range obs {
+		if obs[i].ReceivedAt.After(asOf) {
+			continue
+		}
+		if _, err := tr.Add(&obs[i]); err != nil {
+			return nil, err
+		}
+	}
+	out := []report.Incident{}
+	for _, inc := range tr.Incidents() {
+		if inc.MergedInto != "" {
+			continue
+		}
+		ri := report.Incident{ID: inc.ID, Status: string(inc.Status), At: inc.First, Counts: inc.Counts,
+			Weapons: inc.Weapons, Observations: len(inc.Reports)}
+		if l := inc.Location; l != nil {
+			ri.Position = &observation.Position{Lat: l.Point[1], Lon: l.Point[0], UncertaintyM: l.RadiusKm * 1000}
+		}
+		out = append(out, ri)
+	}
+	return out, nil
 }

@@ -146,3 +146,39 @@ func TestReportDailyErrors(t *testing.T) {
 		t.Errorf("unknown report: %v", err)
 	}
 }
+
+// Two reporters reporting the same explosion count twice as reports and
+// once as an incident.
+func TestReportDailyCluster(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, dataDBName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	p := &observation.Position{Lat: 48.3, Lon: 38.14, UncertaintyM: 300}
+	r0, l0 := storetest.Obs(0, vocab.Explosion, at, p)                  // count 1, reporter-0
+	r3, l3 := storetest.Obs(3, vocab.Explosion, at.Add(time.Minute), p) // count 1, reporter-1
+	if _, err := st.InsertObservations(ctx, []observation.Record{r0, r3}, []store.Leaf{l0, l3}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for flag, want := range map[string]string{"--cluster=false": `"total": 2`, "--cluster": `"total": 1`} {
+		out, errOut, err := runCLI(t, "report", "daily", "--date", "2026-11-20", "--data", dir, "--format", "json", flag)
+		if err != nil {
+			t.Fatalf("%s: %v %s", flag, err, errOut)
+		}
+		var r report.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.MarshalIndent(r.Ceasefire.Total.Day, "", "  ")
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s: day %s, want %s", flag, b, want)
+		}
+	}
+	if _, errOut, err := runCLI(t, "report", "daily", "--date", "2026-11-20", "--data", dir, "--cluster", "--publish"); err == nil || !strings.Contains(errOut, "not published") {
+		t.Errorf("--cluster --publish: %v %s", err, errOut)
+	}
+}
