@@ -49,7 +49,7 @@ func Record(r *Report) (Publication, error) {
 
 // CSVHeader is the first row of WriteCSV's output.
 var CSVHeader = []string{"id", "source", "status", "time", "category", "count", "weapon_class", "calibre_mm",
-	"source_type", "grade", "lat", "lon", "area", "near_town", "town_km", "direction", "controlled_by"}
+	"fire_direction", "source_type", "grade", "lat", "lon", "area", "near_town", "town_km", "direction", "controlled_by"}
 
 // WriteCSV writes the day's events, one row per event and category, times
 // in the report's time zone with their offset. A text cell that a
@@ -63,7 +63,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 	}
 	for _, e := range r.Events {
 		row := []string{text(e.ID), e.Source, text(e.Status), e.At.Format(time.RFC3339), string(e.Category), strconv.Itoa(e.Count),
-			string(e.WeaponClass), num(e.CalibreMM), string(e.SourceType), string(e.Grade), ptr(e.Lat), ptr(e.Lon),
+			string(e.WeaponClass), num(e.CalibreMM), text(e.FireDir), string(e.SourceType), string(e.Grade), ptr(e.Lat), ptr(e.Lon),
 			e.Place.Area, e.Place.Town, num(e.Place.TownKm), e.Place.Direction, e.Place.Controlled}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -107,6 +107,7 @@ func WriteGeoJSON(w io.Writer, r *Report) error {
 		Count       int     `json:"count"`
 		WeaponClass string  `json:"weapon_class,omitempty"`
 		CalibreMM   float64 `json:"calibre_mm,omitempty"`
+		FireDir     string  `json:"fire_direction,omitempty"`
 		SourceType  string  `json:"source_type,omitempty"`
 		Grade       string  `json:"grade,omitempty"`
 		Area        string  `json:"area"`
@@ -144,7 +145,7 @@ func WriteGeoJSON(w io.Writer, r *Report) error {
 		fc.Features = append(fc.Features, feature{Type: "Feature", ID: e.ID + "/" + string(e.Category),
 			Geometry: geometry{"Point", [2]float64{*e.Lon, *e.Lat}},
 			Properties: props{e.Source, e.Status, e.At.Format(time.RFC3339), string(e.Category), e.Count,
-				string(e.WeaponClass), e.CalibreMM, string(e.SourceType), string(e.Grade), e.Place.Area, e.Place.Town,
+				string(e.WeaponClass), e.CalibreMM, e.FireDir, string(e.SourceType), string(e.Grade), e.Place.Area, e.Place.Town,
 				e.Place.TownKm, e.Place.Direction, e.Place.Controlled}})
 	}
 	var buf bytes.Buffer

@@ -301,6 +301,7 @@ type Event struct {
 	Count       int               `json:"count"`
 	WeaponClass vocab.WeaponClass `json:"weapon_class,omitempty"`
 	CalibreMM   float64           `json:"calibre_mm,omitempty"`
+	FireDir     string            `json:"fire_direction,omitempty"` // as reported, e.g. "W to E" for projectiles in flight
 	SourceType  vocab.SourceType  `json:"source_type,omitempty"`
 	Grade       vocab.Grade       `json:"grade,omitempty"`
 	Lat         *float64          `json:"lat,omitempty"`
@@ -317,6 +318,7 @@ type event struct {
 	counts             map[vocab.Category]int
 	weapons            map[vocab.WeaponClass]int
 	calibre            float64
+	fireDir            string
 	party              string
 	sourceType         vocab.SourceType
 	grade              vocab.Grade
@@ -461,7 +463,7 @@ func observationEvents(recs []observation.Record, asOf time.Time) []*event {
 		pub := observation.Public(*o)
 		e := &event{id: o.ID, source: "observation", at: o.ObservedAt,
 			counts: map[vocab.Category]int{o.Category: max(o.Count, 1)}, calibre: o.CalibreMM,
-			sourceType: o.SourceType, grade: o.Grade}
+			sourceType: o.SourceType, grade: o.Grade, fireDir: pub.FireDirection}
 		e.pos, e.public = cmp.Or(o.Target, o.Origin, o.Observer), cmp.Or(pub.Target, pub.Origin, pub.Observer)
 		if o.WeaponClass != "" {
 			e.weapons = map[vocab.WeaponClass]int{o.WeaponClass: max(o.Count, 1)}
@@ -495,7 +497,7 @@ func incidentEvents(incs []Incident) []*event {
 
 func exportEvent(e *event, c vocab.Category, n int, p Place, loc *time.Location) Event {
 	ev := Event{ID: e.id, Source: e.source, Status: e.status, At: e.at.In(loc), Category: c, Count: n,
-		CalibreMM: e.calibre, SourceType: e.sourceType, Grade: e.grade, Place: p}
+		CalibreMM: e.calibre, FireDir: e.fireDir, SourceType: e.sourceType, Grade: e.grade, Place: p}
 	if len(e.weapons) == 1 {
 		for wc := range e.weapons {
 			ev.WeaponClass = wc

@@ -54,6 +54,7 @@ type obs struct {
 	radiusM  float64
 	weapon   vocab.WeaponClass
 	calibre  float64
+	fire     string // direction of fire, e.g. "W to E"
 }
 
 func (o obs) record() observation.Record {
@@ -62,12 +63,16 @@ func (o obs) record() observation.Record {
 	if o.received != "" {
 		rec = utc(o.received)
 	}
-	return observation.Record{Observation: observation.Observation{
+	r := observation.Record{Observation: observation.Observation{
 		ID: o.id, ObservedAt: at, TimePrecision: "minute", SignedAt: at, Category: o.cat, Count: o.n,
 		Target:      &observation.Position{Lat: o.where[0], Lon: o.where[1], UncertaintyM: o.radiusM},
 		Observer:    &observation.Position{Lat: o.where[0] + 0.03, Lon: o.where[1], UncertaintyM: 10},
 		WeaponClass: o.weapon, CalibreMM: o.calibre, SourceType: vocab.Patrol, Grade: "B2", Reporter: "monitor-patrol-1",
 	}, ReceivedAt: rec, PrincipalID: "monitor-patrol-1"}
+	if o.fire != "" {
+		r.Fire = &observation.Fire{BearingDeg: 270, Direction: o.fire}
+	}
+	return r
 }
 
 // fixture is a synthetic report day, 20 November 2026 in Europe/Kyiv
@@ -77,7 +82,7 @@ func fixture(t testing.TB) Input {
 	list := []obs{
 		{id: "o01", at: "2026-11-20T05:00:00Z", cat: vocab.Explosion, n: 12, where: horlivka, radiusM: 500},
 		{id: "o02", at: "2026-11-20T06:00:00Z", cat: vocab.BurstOfFire, n: 30, where: horlivka, radiusM: 500},
-		{id: "o03", at: "2026-11-20T10:00:00Z", cat: vocab.ProjectileInFlight, n: 3, where: orikhiv, radiusM: 1000},
+		{id: "o03", at: "2026-11-20T10:00:00Z", cat: vocab.ProjectileInFlight, n: 3, where: orikhiv, radiusM: 1000, fire: "W to E"},
 		{id: "o04", at: "2026-11-20T20:00:00Z", cat: vocab.MuzzleFlash, n: 2, where: kreminna, radiusM: 1000},
 		{id: "o05", at: "2026-11-20T21:59:00Z", cat: vocab.IlluminationFlare, n: 1, where: kreminna, radiusM: 1000}, // 23:59 local
 		{id: "o06", at: "2026-11-20T22:00:00Z", cat: vocab.Explosion, n: 5, where: horlivka, radiusM: 500},          // 00:00 on the 21st
