@@ -27,6 +27,7 @@ var catalog = map[string]Names{
 	"source":             {"Source of figures", "Джерело даних", "Источник данных"},
 	"src_observations":   {"observations (reports as submitted, unverified, not de-duplicated)", "спостереження (повідомлення як подані, неперевірені, без усунення дублікатів)", "наблюдения (сообщения как поданы, непроверенные, без устранения дубликатов)"},
 	"src_incidents":      {"incidents (reports of the same event merged; rejected incidents excluded)", "інциденти (повідомлення про одну подію об'єднано; відхилені інциденти виключено)", "инциденты (сообщения об одном событии объединены; отклонённые инциденты исключены)"},
+	"src_violations":     {"violations found by the compliance engine", "порушення, встановлені модулем перевірки дотримання", "нарушения, установленные модулем проверки соблюдения"},
 	"src_cases":          {"violation cases", "справи про порушення", "дела о нарушениях"},
 	"src_response_steps": {"response protocol steps", "кроки протоколів реагування", "шаги протоколов реагирования"},
 	"src_no_data":        {"no data provided to this report", "дані до звіту не надано", "данные в отчёт не предоставлены"},

@@ -150,7 +150,7 @@ func TestCatalogComplete(t *testing.T) {
 			t.Errorf("catalog %q lacks a language: %+v", k, n)
 		}
 	}
-	for _, src := range []string{FromObservations, FromIncidents, FromCases, FromSteps, NoData} {
+	for _, src := range []string{FromObservations, FromIncidents, FromViolations, FromCases, FromSteps, NoData} {
 		if _, ok := catalog["src_"+src]; !ok {
 			t.Errorf("no catalog entry for source %q", src)
 		}

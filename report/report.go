@@ -46,8 +46,13 @@ type Input struct {
 	Agreement    *agreement.Agreement
 	Observations []observation.Record
 	Incidents    []Incident
-	Cases        []Case // nil: the cases section says "no data"
-	Steps        []Step // nil: the steps section says "no data"
+	// Violations, when non-nil, are the compliance engine's findings: the
+	// weapons in violation of withdrawal lines (rule weapon_distance) and
+	// missing from holding areas (rule holding_inventory) are then listed
+	// from them instead of the report's own assessment of the events.
+	Violations []Violation
+	Cases      []Case // nil: the cases section says "no data"
+	Steps      []Step // nil: the steps section says "no data"
 	// AsOf is when the report's data was read. Observations received after
 	// it are left out, so a report for a past day "as of" a fixed time is
 	// reproducible even while new reports arrive. Zero means the end of
@@ -70,6 +75,22 @@ type Incident struct {
 	CalibreMM    float64                   `json:"calibre_mm,omitempty"`
 	Party        string                    `json:"party,omitempty"` // attributed party, if any
 	Observations int                       `json:"observations"`    // how many reports it merges
+}
+
+// Violation is a finding of the compliance engine, reduced to what the
+// weapons lists show.
+type Violation struct {
+	ID          string                `json:"id"`
+	Commitment  string                `json:"commitment"`
+	Rule        string                `json:"rule"` // agreement.Rule* kind
+	Party       string                `json:"party,omitempty"`
+	At          time.Time             `json:"at"`
+	Position    *observation.Position `json:"position,omitempty"`
+	WeaponClass vocab.WeaponClass     `json:"weapon_class,omitempty"`
+	Count       int                   `json:"count"`
+	DistanceKm  float64               `json:"distance_km,omitempty"`
+	LimitKm     float64               `json:"limit_km,omitempty"`
+	Zone        string                `json:"zone,omitempty"` // the holding area, for holding_inventory
 }
 
 // Case is a violation case, as the compliance engine groups violations.
@@ -97,6 +118,7 @@ type Step struct {
 const (
 	FromObservations = "observations" // unverified reports, not de-duplicated
 	FromIncidents    = "incidents"    // events established from merged reports
+	FromViolations   = "violations"   // the compliance engine's findings
 	FromCases        = "cases"
 	FromSteps        = "response_steps"
 	NoData           = "no_data"
@@ -235,7 +257,9 @@ type Missing struct {
 // WeaponsSection holds the two lists missions published (in violation of
 // withdrawal lines; beyond them but outside designated storage sites), the
 // sightings whose position or owner could not decide, and weapons missing
-// from holding areas.
+// from holding areas. Source is where InViolation and Missing come from
+// (the events, or FromViolations); the other two lists always come from
+// the events (Report.Source).
 type WeaponsSection struct {
 	Source        string    `json:"source"`
 	InViolation   []Weapon  `json:"in_violation"`
@@ -411,6 +435,9 @@ func Daily(in Input, day string) (*Report, error) {
 	r.Ceasefire.Source = r.Source
 	r.Weapons = weapons(today, a, pl)
 	r.Weapons.Source = r.Source
+	if in.Violations != nil {
+		fromViolations(&r.Weapons, in.Violations, a, pl, from, to)
+	}
 	r.Restrictions.Source, r.Casualties.Source = r.Source, r.Source
 	r.Restrictions.Restrictions, r.Restrictions.Interference = []Item{}, []Item{}
 	r.Casualties.Items = []Item{}
@@ -617,6 +644,38 @@ func weapons(today []*event, a *agreement.Agreement, pl placer) WeaponsSection {
 		}
 	}
 	return s
+}
+
+// fromViolations replaces the weapons in violation and the missing
+// weapons with the compliance engine's findings for the day.
+func fromViolations(s *WeaponsSection, vs []Violation, a *agreement.Agreement, pl placer, from, to time.Time) {
+	s.Source = FromViolations
+	s.InViolation, s.Missing = []Weapon{}, []Missing{}
+	loc := a.Location()
+	sorted := slices.Clone(vs)
+	slices.SortStableFunc(sorted, func(x, y Violation) int { return cmp.Or(x.At.Compare(y.At), cmp.Compare(x.ID, y.ID)) })
+	for _, v := range sorted {
+		if v.At.Before(from) || !v.At.Before(to) {
+			continue
+		}
+		switch v.Rule {
+		case agreement.RuleWeaponDistance:
+			e := &event{id: v.ID, pos: v.Position}
+			w := Weapon{Event: v.ID, At: v.At.In(loc), Class: v.WeaponClass, Count: v.Count, Party: v.Party,
+				Commitment: v.Commitment, DistanceKm: math.Round(v.DistanceKm*2) / 2, LimitKm: v.LimitKm, Place: pl.place(e)}
+			if c := a.Commitment(v.Commitment); c != nil {
+				w.Line = c.Rule.Line
+			}
+			s.InViolation = append(s.InViolation, w)
+		case agreement.RuleHoldingInventory:
+			m := Missing{Event: v.ID, At: v.At.In(loc), HoldingArea: v.Zone, Party: v.Party, Class: v.WeaponClass, Count: v.Count}
+			if z := a.Zone(v.Zone); z != nil {
+				m.Name, m.Declared = z.Name, z.Inventory[string(v.WeaponClass)]
+				m.Party = cmp.Or(m.Party, z.Party)
+			}
+			s.Missing = append(s.Missing, m)
+		}
+	}
 }
 
 // withdrawalRule returns the weapon_distance commitment binding party for

@@ -334,3 +334,32 @@ func TestDailyUnverifiedIncidentsCaveat(t *testing.T) {
 		t.Errorf("the Ukrainian caveat is missing:\n%s", b.String())
 	}
 }
+
+func TestDailyFromViolations(t *testing.T) {
+	in := fixture(t)
+	in.Violations = []Violation{
+		{ID: "v2", Commitment: "withdrawal-russia", Rule: "weapon_distance", Party: "russia", At: utc("2026-11-20T10:00:00Z"),
+			Position: &observation.Position{Lat: nearHorl[0], Lon: nearHorl[1]}, WeaponClass: vocab.Tank, Count: 3, DistanceKm: 7.26, LimitKm: 15},
+		{ID: "v1", Commitment: "holding-russia", Rule: "holding_inventory", At: utc("2026-11-20T09:00:00Z"), Zone: "ha-ru-luhansk", WeaponClass: vocab.Tank, Count: 5},
+		{ID: "v0", Commitment: "ceasefire", Rule: "fire_in_zone", At: utc("2026-11-20T09:00:00Z")},
+		{ID: "v3", Commitment: "withdrawal-russia", Rule: "weapon_distance", At: utc("2026-11-21T10:00:00Z"), WeaponClass: vocab.Tank, Count: 1}, // next day
+	}
+	r, err := Daily(in, "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := r.Weapons
+	if w.Source != FromViolations || len(w.InViolation) != 1 || len(w.Missing) != 1 {
+		t.Fatalf("weapons: %+v", w)
+	}
+	if v := w.InViolation[0]; v.Event != "v2" || v.DistanceKm != 7.5 || v.Line != "russia-line" || v.Place.Town != "horlivka" || v.Count != 3 {
+		t.Errorf("in violation: %+v", v)
+	}
+	if m := w.Missing[0]; m.HoldingArea != "ha-ru-luhansk" || m.Declared != 40 || m.Party != "russia" || m.Name == "" {
+		t.Errorf("missing: %+v", m)
+	}
+	// The lists compliance does not produce stay the report's own.
+	if len(w.OutsideSites) != 1 || len(w.Indeterminate) != 1 {
+		t.Errorf("outside %d, indeterminate %d: want the report's own 1 and 1", len(w.OutsideSites), len(w.Indeterminate))
+	}
+}
