@@ -349,3 +349,37 @@ func TestPublic(t *testing.T) {
 		t.Fatalf("public location %+v does not contain %+v", p.Location, inc.Location)
 	}
 }
+
+// TestRestore: incidents saved as JSON and restored into a new tracker
+// keep clustering new records as before.
+func TestRestore(t *testing.T) {
+	tr, c, _ := newTrackerWith(t)
+	b, err := json.Marshal(tr.Incidents())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved []*Incident
+	if err := json.Unmarshal(b, &saved); err != nil {
+		t.Fatal(err)
+	}
+	back := NewTracker(DefaultConfig(), c.now)
+	if err := back.Restore(saved); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := json.Marshal(back.Incidents()); !bytes.Equal(again, b) {
+		t.Fatalf("restored incidents differ:\n%s\n%s", again, b)
+	}
+	r := rec("m3", "p3", vocab.StaticCamera, "C3", vocab.Explosion, 6, t0.Add(4*time.Minute))
+	r.Target = pos(orb.Point{37.5, 48.005}, 0.3)
+	inc := mustAdd(t, back, r)
+	if inc.ID != saved[0].ID || len(inc.Reports) != 2 || !inc.Corroborated {
+		t.Fatalf("new record did not join the restored incident: %+v", inc.ID)
+	}
+	if err := back.Restore(saved); pactwatch.ErrorCode(err) != pactwatch.ECONFLICT {
+		t.Fatalf("restore into a used tracker: %v", err)
+	}
+	dup := NewTracker(DefaultConfig(), c.now)
+	if err := dup.Restore([]*Incident{saved[0], saved[0]}); pactwatch.ErrorCode(err) != pactwatch.EINVALID {
+		t.Fatalf("duplicate incident: %v", err)
+	}
+}

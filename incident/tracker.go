@@ -3,6 +3,7 @@ package incident
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -78,6 +79,37 @@ func (t *Tracker) Grow(n int) {
 		t.byObs = make(map[string]string, n)
 		t.incidents = make(map[string]*Incident, n/2)
 	}
+}
+
+// Restore loads incidents saved earlier (their JSON, from a store) into an
+// empty tracker, in order of creation, rebuilding the index so new records
+// cluster against them. It refuses duplicates of an id or an observation.
+func (t *Tracker) Restore(incs []*Incident) error {
+	if len(t.incidents) > 0 {
+		return pactwatch.Errorf(pactwatch.ECONFLICT, "restore needs an empty tracker")
+	}
+	for i, inc := range incs {
+		field := fmt.Sprintf("incidents[%d]", i)
+		if inc == nil || inc.ID == "" || len(inc.Reports) == 0 {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, field, "an incident needs an id and reports")
+		}
+		if t.incidents[inc.ID] != nil {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, field+".id", "incident %s twice", inc.ID)
+		}
+		if inc.Status == Merged {
+			t.incidents[inc.ID] = inc
+			t.order = append(t.order, inc.ID)
+			continue
+		}
+		for _, r := range inc.Reports {
+			if other, ok := t.byObs[r.ID]; ok {
+				return pactwatch.FieldErrorf(pactwatch.EINVALID, field+".reports", "observation %s is also in %s", r.ID, other)
+			}
+		}
+		inc.idx = indexed{}
+		t.insert(inc)
+	}
+	return nil
 }
 
 // Get returns the incident with the id (ENOTFOUND if there is none). The
