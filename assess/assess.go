@@ -170,3 +170,45 @@ func resolveLang(text, lang string) (string, error) {
 	}
 	return "", pactwatch.FieldErrorf(pactwatch.EINVALID, "lang", "unknown language %q: want en, uk or ru", lang)
 }
+
+// DimensionValues lists, per dimension (its JSON name), every value the
+// analyser reports, so that a user interface can translate each one and a
+// test can check that none is missing.
+var DimensionValues = map[string][]string{
+	"obligation":  {"mandatory", "future", "hortatory", "none"},
+	"instrument":  {"treaty", "political", "unknown"},
+	"undertaking": {"act", "consult", "seek", "further_decision", "discretionary_act", "restrain", "intend", "support", "uphold", "none"},
+	"trigger":     {"automatic", "discretionary", "narrow", "none"},
+	"response":    {ArmedForce, MilitaryAssistance, Sanctions, EconomicAid, Consultation, Action, NoResponse},
+	"discretion":  {"whether", "how", "none"},
+	"precision":   {"immediacy", "deadline", "distance", "named_measure"},
+	"escapes":     {"constitutional", "common_danger", "carve_out", "hedge"},
+	"delegation":  {"monitoring", "third_party_body"},
+}
+
+// SpanDimensions are the values of Span.Dimension: the dimension a cue
+// bears on ("escape" for one escape clause; "definition" and "negation"
+// for cues that only steer the rules).
+var SpanDimensions = []string{"obligation", "instrument", "undertaking", "trigger", "response", "discretion", "precision", "escape", "delegation", "definition", "negation"}
+
+// List returns the dimensions as (JSON name, values) pairs in a fixed
+// order, for display; an empty list stays empty.
+func (d Dimensions) List() []DimensionValue {
+	return []DimensionValue{
+		{"obligation", []string{d.Obligation}},
+		{"instrument", []string{d.Instrument}},
+		{"undertaking", []string{d.Undertaking}},
+		{"trigger", []string{d.Trigger}},
+		{"response", d.Response},
+		{"discretion", []string{d.Discretion}},
+		{"precision", d.Precision},
+		{"escapes", d.Escapes},
+		{"delegation", d.Delegation},
+	}
+}
+
+// DimensionValue is one dimension of a clause and its values.
+type DimensionValue struct {
+	Name   string
+	Values []string
+}

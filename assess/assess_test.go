@@ -404,3 +404,46 @@ func FuzzParsePattern(f *testing.F) {
 		}
 	})
 }
+
+// TestDimensionValuesComplete checks that every dimension value the
+// analyser gives on the development set and the blind sets is listed in
+// DimensionValues, which the web page translates.
+func TestDimensionValuesComplete(t *testing.T) {
+	items := DevSet()
+	for _, f := range []string{"blind", "blind2", "blind3", "blind4", "blind5"} {
+		b, err := os.ReadFile("testdata/" + f + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := ParseSet(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, set...)
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		c, err := AssessClause(it.Text, it.Lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range c.Spans {
+			if !slices.Contains(SpanDimensions, sp.Dimension) {
+				t.Errorf("%s: span dimension %q not in SpanDimensions", it.ID, sp.Dimension)
+			}
+		}
+		list := c.Dimensions.List()
+		if len(list) != len(DimensionValues) {
+			t.Fatalf("List gives %d dimensions, DimensionValues %d", len(list), len(DimensionValues))
+		}
+		for _, d := range list {
+			for _, v := range d.Values {
+				seen[d.Name+"="+v] = true
+				if !slices.Contains(DimensionValues[d.Name], v) {
+					t.Errorf("%s: %s=%q not in DimensionValues", it.ID, d.Name, v)
+				}
+			}
+		}
+	}
+	t.Logf("%d distinct dimension values seen", len(seen))
+}

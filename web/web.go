@@ -89,7 +89,7 @@ func New(opts Options) (*Handler, error) {
 		mux:    http.NewServeMux(),
 		assets: assets,
 		bundle: bundle,
-		nav:    []navItem{{"/map", "nav.map"}},
+		nav:    []navItem{{"/map", "nav.map"}, {"/assess", "nav.assess"}},
 	}
 	h.missing = func(lang, id string) {
 		h.opts.Logger.Error("web: message missing from catalog", "lang", lang, "id", id)
@@ -105,6 +105,8 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /map", h.mapPage)
 	h.mux.HandleFunc("GET /map/zones.geojson", h.mapZones)
 	h.mux.HandleFunc("GET /map/markers.json", h.mapMarkers)
+	h.mux.HandleFunc("GET /assess", h.assessGet)
+	h.mux.HandleFunc("POST /assess", h.assessPost)
 	h.mux.HandleFunc("/", h.notFound)
 	return h, nil
 }
