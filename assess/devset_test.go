@@ -66,6 +66,24 @@ func TestHeldOutFloor(t *testing.T) {
 	}
 }
 
+// blind5.yaml was written for this round (coordinated lists, guarantees,
+// conditional guarantees) and committed with its first run (88.9%) before
+// the coordination rule was written; its five misses were not tuned on, so
+// it stays a held-out set. The floor catches a change that generalises
+// worse.
+func TestBlind5Floor(t *testing.T) {
+	const floor = 0.80
+	r := evalFile(t, "testdata/blind5.yaml")
+	acc, ok, n := r.Accuracy(nil)
+	t.Logf("blind5: %.1f%% (%d/%d)", 100*acc, ok, n)
+	if acc < floor {
+		t.Errorf("blind5 accuracy %.1f%% fell below %.0f%%", 100*acc, 100*floor)
+	}
+	if same, n, differ := r.Agreement(); same != n {
+		t.Errorf("blind5: %d of %d uk/ru clauses differ from their English original: %v", n-same, n, differ)
+	}
+}
+
 // Mean scores must order guarantee > conditional guarantee > assurance >
 // no commitment, by gold label.
 func TestMeanScoreOrder(t *testing.T) {
