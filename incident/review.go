@@ -162,9 +162,6 @@ func (f *QueueFilter) match(inc *Incident, now time.Time) bool {
 	return true
 }
 
-// lookup returns the incident or the ENOTFOUND error.
-func (t *Tracker) lookup(id string) (*Incident, error) { return t.Get(id) }
-
 func claimedErr(inc *Incident) error {
 	return &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "incident", Err: ErrClaimed,
 		Message: fmt.Sprintf("incident %s is being reviewed by %s until %s", inc.ID, inc.Claim.Analyst, inc.Claim.Until.UTC().Format(time.RFC3339))}
@@ -213,7 +210,7 @@ func (t *Tracker) Claim(id, analyst string) (*Claim, error) {
 	if err := needAnalyst(analyst); err != nil {
 		return nil, err
 	}
-	inc, err := t.lookup(id)
+	inc, err := t.Get(id)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +225,7 @@ func (t *Tracker) Claim(id, analyst string) (*Claim, error) {
 // Release gives up analyst's claim. Releasing a claim one does not hold is
 // an invalid transition (a lapsed claim is simply gone).
 func (t *Tracker) Release(id, analyst string) error {
-	inc, err := t.lookup(id)
+	inc, err := t.Get(id)
 	if err != nil {
 		return err
 	}
@@ -251,7 +248,7 @@ func (t *Tracker) Decide(id, analyst string, outcome Outcome, reason RejectReaso
 	if err := needAnalyst(analyst); err != nil {
 		return nil, err
 	}
-	inc, err := t.lookup(id)
+	inc, err := t.Get(id)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +327,7 @@ func (t *Tracker) Merge(ids []string, analyst, why string) (*Decision, error) {
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, fmt.Sprintf("incidents[%d]", i), "incident %s named twice", id)
 		}
 		seen[id] = true
-		inc, err := t.lookup(id)
+		inc, err := t.Get(id)
 		if err != nil {
 			return nil, err
 		}
@@ -340,7 +337,7 @@ func (t *Tracker) Merge(ids []string, analyst, why string) (*Decision, error) {
 		if inc.Status == Disputed {
 			return nil, transitionErr(fmt.Sprintf("incidents[%d]", i), "incident %s is disputed: decide it before merging", id)
 		}
-		if inc.Family != incs0Family(incs, inc) {
+		if len(incs) > 0 && inc.Family != incs[0].Family {
 			return nil, transitionErr(fmt.Sprintf("incidents[%d]", i), "incident %s is %s, not %s: only one family merges", id, inc.Family, incs[0].Family)
 		}
 		incs = append(incs, inc)
@@ -364,13 +361,6 @@ func (t *Tracker) Merge(ids []string, analyst, why string) (*Decision, error) {
 	return d, nil
 }
 
-func incs0Family(incs []*Incident, inc *Incident) vocab.Family {
-	if len(incs) == 0 {
-		return inc.Family
-	}
-	return incs[0].Family
-}
-
 // Split moves the named reports out of an open incident into a new one
 // (reported, re-clustered from nothing), leaving at least one report
 // behind. Both get a version naming the other. It returns the new incident
@@ -382,7 +372,7 @@ func (t *Tracker) Split(id string, observations []string, analyst, why string) (
 	if strings.TrimSpace(why) == "" {
 		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "reason", "say why the incident is split")
 	}
-	inc, err := t.lookup(id)
+	inc, err := t.Get(id)
 	if err != nil {
 		return nil, nil, err
 	}
