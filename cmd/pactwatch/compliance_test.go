@@ -76,3 +76,23 @@ func TestComplianceBench(t *testing.T) {
 		t.Fatalf("%v %s\n%s", err, stderr, out)
 	}
 }
+
+// FuzzDecodeRecords: the evaluate command's input parser never panics and
+// returns only records that validate.
+func FuzzDecodeRecords(f *testing.F) {
+	now := time.Date(2027, 1, 16, 0, 0, 0, 0, time.UTC)
+	f.Add([]byte(`[{"id":"6f1c1b7e-3d3c-4a57-9d0f-2f7f3f0f8e11","observed_at":"2027-01-15T09:00:00Z","time_precision":"minute","signed_at":"2027-01-15T09:00:00Z","category":"explosion","count":3,"source_type":"patrol","grade":"B2","reporter":"0123456789abcdef"}]`))
+	f.Add([]byte("{}\n{}"))
+	f.Add([]byte(`[null]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, err := decodeRecords(data, now)
+		if err != nil {
+			return
+		}
+		for _, r := range recs {
+			if r == nil || r.Validate(now, 24*time.Hour) != nil {
+				t.Fatalf("decodeRecords returned an invalid record %+v", r)
+			}
+		}
+	})
+}
