@@ -168,46 +168,58 @@ var purposeWords = map[string]bool{
 	"чтобы": true, "целью": true, "целях": true,
 }
 
-// itemOpeners are prepositions: an item of a list of acts opens with its
-// verb or an adverbial ("and within 7 days provide"), not with "on", "of" or
-// "for", which attach what follows to the verb before.
+// itemOpeners cannot open an item of a list of acts, which opens with its
+// verb or an adverbial ("and within 7 days provide"). A preposition ("on",
+// "of", "for") attaches what follows to the verb before; an article or
+// "including" makes it a noun in that verb's object ("consult on the
+// measures, and the assistance", "determine next steps, including
+// assistance").
 var itemOpeners = map[string]bool{
 	"on": true, "of": true, "for": true, "at": true, "by": true, "from": true, "into": true, "towards": true,
 	"upon": true, "about": true, "regarding": true, "with": true, "in": true,
+	"the": true, "a": true, "an": true, "any": true, "all": true, "its": true, "their": true, "such": true, "other": true,
+	"including": true, "notably": true, "namely": true, "especially": true, "particularly": true, "e.g": true,
 	"про": true, "щодо": true, "з": true, "із": true, "о": true, "об": true, "по": true, "с": true, "в": true, "у": true, "на": true,
+	"зокрема": true, "включно": true, "включаючи": true, "включая": true, "том": true, "частности": true, "числе": true,
 }
 
 // coordinated reports whether the act starting at token to opens a new item
 // of a list after the verb ending at token from: the last list boundary
 // between them (a conjunction, comma or semicolon) is followed by at least
 // one word before the act (its verb: "and provide assistance"), none of
-// them a purpose word, and not by a preposition.
+// them a purpose word, and not by a preposition. A colon between them
+// means the verb is a lead-in ("shall consult in order to: (a) …; (b)
+// provide assistance") that governs every item after it.
 func (a *analysis) coordinated(from, to int) bool {
-	seg := -1 // first token after the last boundary
-	for k := to - 1; k > from && seg < 0; k-- {
+	if strings.Contains(a.text[a.toks[from].end:a.toks[to].start], ":") {
+		return false
+	}
+	// Walk back over the boundaries: one that opens a noun or a
+	// prepositional phrase ("…, including the use of armed force") is inside
+	// an item; the first that opens an item decides.
+	for k := to - 1; k > from; k-- {
+		seg := -1 // first token after the boundary
 		switch {
 		case conjunctions[a.toks[k].norm]:
 			seg = k + 1
 		case strings.ContainsAny(a.text[a.toks[k-1].end:a.toks[k].start], ",;"):
 			seg = k
-			if conjunctions[a.toks[k].norm] {
-				seg = k + 1
-			}
 		}
-	}
-	if seg < 0 || seg >= to || itemOpeners[a.toks[seg].norm] {
-		return false
-	}
-	for k := seg; k < to; k++ {
-		// "and to afford": an infinitive coordinated with "to consult".
-		if k == seg && a.toks[k].norm == "to" && conjunctions[a.toks[k-1].norm] {
+		if seg < 0 || seg >= to || itemOpeners[a.toks[seg].norm] || conjunctions[a.toks[seg].norm] {
 			continue
 		}
-		if purposeWords[a.toks[k].norm] {
-			return false
+		for j := seg; j < to; j++ {
+			// "and to afford": an infinitive coordinated with "to consult".
+			if j == seg && a.toks[j].norm == "to" && conjunctions[a.toks[j-1].norm] {
+				continue
+			}
+			if purposeWords[a.toks[j].norm] {
+				return false
+			}
 		}
+		return true
 	}
-	return true
+	return false
 }
 
 // negated reports whether a negation or a restraint verb stands within
@@ -582,6 +594,12 @@ func (a *analysis) assurance(restraints, directMil []int) (Label, string) {
 	case a.has(kConsult):
 		a.mark(a.of(kConsult)...)
 		a.mark(deferred...)
+		if len(soft) > 0 {
+			// "shall consult and, if necessary, assist": the discretion is
+			// why the assistance does not make a guarantee.
+			a.mark(soft...)
+			a.mark(a.of(kWhether)...)
+		}
 		return Assurance, "consult"
 	case len(deferred) > 0:
 		a.mark(deferred...)

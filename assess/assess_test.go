@@ -56,6 +56,13 @@ func TestAssessClauseRules(t *testing.T) {
 		{"purpose after consult stays deferred", "en", "In the event of an armed attack, the Parties shall consult in order to agree on measures to provide assistance.", Assurance, []string{"consult"}},
 		{"object of consult stays deferred", "en", "In the event of an armed attack, the Parties shall consult on the security and assistance needs of Ukraine.", Assurance, []string{"consult"}},
 		{"coordinated items with further decision", "en", "The Parties shall consult with each other and take by agreement appropriate measures to ensure their security.", Assurance, []string{"consult"}},
+		{"a lead-in's purpose governs its items", "en", "In the event of an armed attack, the Parties shall consult in order to:\n(a) agree on measures;\n(b) provide military assistance.", Assurance, []string{"consult"}},
+		{"items after a modal lead-in", "en", "In the event of an armed attack, the Parties shall:\n(a) consult in order to agree on measures;\n(b) provide military assistance.", Guarantee, []string{"military assistance"}},
+		{"'including' joins the object of determine", "en", "In the event of an armed attack, the Parties shall meet within 24 hours to determine next steps, including military assistance.", Assurance, nil},
+		{"a noun joined to the object of consult", "en", "In the event of an armed attack, the Parties shall consult on the measures needed, and the military assistance to be provided.", Assurance, []string{"consult"}},
+		{"a second item that seeks", "en", "In the event of an armed attack, the Parties shall consult, and seek Security Council action to provide assistance.", Assurance, nil},
+		{"whether in the item", "en", "In the event of an armed attack, the Parties shall consult, and, if they so agree, provide military assistance.", Assurance, nil},
+		{"if necessary in the item", "en", "In the event of an armed attack, the Parties shall consult, and, if necessary, provide military assistance.", Assurance, []string{"if necessary"}},
 		{"hortatory list", "en", "In the event of an armed attack, the Parties should consult and provide military assistance.", Assurance, nil},
 	}
 	for _, tt := range tests {

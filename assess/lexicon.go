@@ -201,9 +201,9 @@ var lexicon = []cueDef{
 
 	// ---- escapes
 	{kind: kWhether, name: "freedom over whether",
-		en: []string{"if necessary", "if it|they deem|deems", "if appropriate", "reserve|reserves the right", "subject to mutual agreement", "as may be mutually agreed", "as may be agreed", "at its discretion"},
-		uk: []string{"у|в разі потреби", "залиша* за собою право", "підляга* ~3 взаємн* згод*"},
-		ru: []string{"при необходимости", "в случае необходимости", "оставля* за собой право", "подлеж* ~3 взаимн* соглас*"}},
+		en: []string{"if necessary", "if it|they deem|deems", "if appropriate", "reserve|reserves the right", "subject to mutual agreement", "as may be mutually agreed", "as may be agreed", "at its discretion", "if ~1 so agree|agrees|decide|decides|wish|wishes"},
+		uk: []string{"у|в разі потреби", "залиша* за собою право", "підляга* ~3 взаємн* згод*", "якщо ~2 так домовл*|виріш*|погодж*"},
+		ru: []string{"при необходимости", "в случае необходимости", "оставля* за собой право", "подлеж* ~3 взаимн* соглас*", "если ~2 так договор*|реш*|соглас*"}},
 	{kind: kHow, name: "freedom over how",
 		en: []string{"as it|they deem|deems necessary", "which they consider necessary", "as necessary", "by all the means", "all the means", "with all the means"},
 		uk: []string{"вважатим* необхідн*", "за потреби", "всіма ~3 засобами"},
