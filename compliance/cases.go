@@ -462,15 +462,17 @@ func openDispute(c *Case) *Dispute {
 	return nil
 }
 
-// Dispute records a party liaison's dispute of a confirmed case against
-// their party, with counter-evidence. One dispute is open at a time.
+// Dispute records a liaison's dispute of a confirmed case against their
+// party (or their guarantor: guarantors are held to their commitments, and
+// may answer like the parties), with counter-evidence. One dispute is open
+// at a time.
 func (b *Book) Dispute(id, party, liaison, position string, evidence []string) (Transition, error) {
 	c, err := b.live(id, liaison)
 	if err != nil {
 		return Transition{}, err
 	}
-	if b.Agreement.Party(party) == nil {
-		return Transition{}, pactwatch.FieldErrorf(pactwatch.EINVALID, "party", "%q is not a party", party)
+	if b.Agreement.Party(party) == nil && b.Agreement.Guarantor(party) == nil {
+		return Transition{}, pactwatch.FieldErrorf(pactwatch.EINVALID, "party", "%q is neither a party nor a guarantor", party)
 	}
 	if c.Group.Party != party {
 		return Transition{}, caseErr(pactwatch.EFORBIDDEN, ErrNotParty, "case %s is not against %s", id, party)

@@ -312,3 +312,56 @@ func TestPublicCase(t *testing.T) {
 		t.Fatalf("public case: %s", j)
 	}
 }
+
+// TestGuarantorHeldToAccount: a guarantor is an obligor like a party: an
+// analyst's finding against it is a violation attributed to it, and a
+// case against it can be opened and confirmed.
+func TestGuarantorHeldToAccount(t *testing.T) {
+	a, ev := example(t)
+	now := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	res, err := ev.Evaluate(context.Background(), compliance.Inputs{Findings: []compliance.Finding{{
+		ID: "g1", Commitment: "guarantor-response", Party: "us", At: now.Add(-72 * time.Hour), Analyst: "analyst-1",
+		Summary: "No consultation within 24 hours of a confirmed violation", Evidence: []string{"ab"}}}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v *compliance.Violation
+	for i := range res.Violations {
+		if res.Violations[i].ID == "guarantor-response/finding/g1" {
+			v = &res.Violations[i]
+		}
+	}
+	if v == nil || v.Attribution.Party != "us" || v.Attribution.Basis != compliance.BasisAnalyst {
+		t.Fatalf("finding against a guarantor:%s", describe(res.Violations))
+	}
+	b := compliance.NewBook(a, compliance.DefaultPolicy(), func() time.Time { return now })
+	b.Ingest(res.Violations)
+	var c *compliance.Case
+	for _, x := range b.Cases() {
+		if x.Group.Party == "us" {
+			c = x
+		}
+	}
+	if c == nil {
+		t.Fatal("no case against the guarantor")
+	}
+	if _, err := b.Confirm(c.ID, "analyst-2"); err != nil || c.Status != compliance.Confirmed {
+		t.Fatalf("confirming: %v", err)
+	}
+}
+
+func TestGuarantorDisputes(t *testing.T) {
+	a, _ := example(t)
+	b := compliance.NewBook(a, compliance.DefaultPolicy(), func() time.Time { return caseDay })
+	c, _, err := b.Open("analyst-1", "guarantor-response", "us", "consultation missed", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Confirm(c.ID, "analyst-1")
+	if _, err := b.Dispute(c.ID, "us", "liaison-us", "we consulted by phone within 20 hours", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Dispute(c.ID, "nobody", "x", "y", nil); pactwatch.ErrorCode(err) != pactwatch.EINVALID {
+		t.Fatalf("unknown disputant: %v", err)
+	}
+}
