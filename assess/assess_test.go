@@ -376,6 +376,7 @@ func FuzzSplit(f *testing.F) {
 		"Article V\n\nIf any of the High Contracting Parties should be attacked.",
 		"ст. 5 п. 2. Сторони. «Так.» (а) б",
 		"U.N.", ". . .", "\n\n1.", "Стаття 4\n", "a.\xffB", "(a)\n(b)\n",
+		"If attacked, the Parties shall:\n(a) consult;\n(b) assist.\n\n2. Next:", "зобов'язуються:\nа) б);\nб) допомога,\n- x",
 	} {
 		f.Add(s)
 	}
