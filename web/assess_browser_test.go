@@ -86,5 +86,11 @@ func TestAssessPageInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// On a phone the page does not scroll sideways.
+	b.Do(chromedp.EmulateViewport(390, 844))
+	if w := webtest.Run(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); w > 0 {
+		t.Errorf("on a 390 px screen the page is %d px too wide", w)
+	}
+	b.Screenshot("assess-phone")
 	b.NoConsoleErrors()
 }
