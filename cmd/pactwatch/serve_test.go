@@ -169,7 +169,9 @@ func TestServeRestart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &serveOutput{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--log-level", "error"}, out, out) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--log-level", "error"}, out, out)
+	}()
 	for !strings.Contains(out.String(), " serving ") {
 		select {
 		case err := <-done:
