@@ -263,3 +263,21 @@ func TestAssessPageIsCSPCompatible(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAssessPage posts a text of the page's largest size (200 kB of
+// treaty clauses) and renders the results: the time a user waits for the
+// server. go test ./web -run '^$' -bench AssessPage
+func BenchmarkAssessPage(b *testing.B) {
+	h := newTestHandler(b, newFakeMap(0))
+	var sb strings.Builder
+	for sb.Len()+len(nato5)+len(budapest4)+4 < maxAssessText {
+		sb.WriteString(nato5 + "\n\n" + budapest4 + "\n\n")
+	}
+	form := url.Values{"text": {sb.String()}}
+	b.SetBytes(int64(sb.Len()))
+	for b.Loop() {
+		if rec := postAssess(b, h, "/assess?lang=en", form); rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
