@@ -21,13 +21,15 @@ import (
 	"github.com/pactwatch/pactwatch/keys"
 	"github.com/pactwatch/pactwatch/ledger/ledgerbench"
 	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/store/storebench"
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stderr, "Usage: pactwatch bench ingest|ledger [flags]\n\nMeasure pactwatch's speed and print the figures.\n\n"+
+		fmt.Fprint(stderr, "Usage: pactwatch bench ingest|store|ledger [flags]\n\nMeasure pactwatch's speed and print the figures.\n\n"+
 			"  ingest   signed observations through the HTTP intake of a server on loopback (single requests and batches)\n"+
+			"  store    records appended to store and ledger in batches (no signature checks)\n"+
 			"  ledger   inclusion and consistency proofs at 10M entries, and time to a published checkpoint\n\n"+
 			"Run `pactwatch bench <what> -h` for its flags.\n")
 		if len(args) == 0 {
@@ -40,9 +42,25 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchIngest(ctx, args[1:], stdout, stderr)
 	case "ledger":
 		return benchLedger(ctx, args[1:], stdout, stderr)
+	case "store":
+		return benchStore(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "pactwatch bench: unknown benchmark %q (want ingest or ledger)\n", args[0])
+	fmt.Fprintf(stderr, "pactwatch bench: unknown benchmark %q (want ingest, store or ledger)\n", args[0])
 	return errUsage
+}
+
+func benchStore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench store", "[flags]", "Append records (no signature checks) to store and ledger in batches and print records/s.", stderr)
+	var cfg storebench.Config
+	fs.StringVar(&cfg.DSN, "db", "", "database (default: a temporary SQLite file; postgres://… for an empty, disposable PostgreSQL database)")
+	fs.IntVar(&cfg.Records, "records", 200_000, "records to append")
+	fs.IntVar(&cfg.Batch, "batch", 1000, "records per call")
+	fs.IntVar(&cfg.Writers, "writers", 4, "concurrent writers (group-committed)")
+	fs.StringVar(&cfg.Kind, "kind", "observation", "observation or record (generic records)")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	return storebench.Run(ctx, cfg, stdout)
 }
 
 func benchLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -229,3 +229,20 @@ func TestFillIDs(t *testing.T) {
 		t.Errorf("batch: %s %v", batch, err)
 	}
 }
+
+// The benchmark runs end to end and prints its figures (their values are
+// for people: timing goals are not asserted in tests).
+func TestBenchIngestPrints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	stdout, stderr, err := runCLI(t, "bench", "ingest", "--clients", "2", "--duration", "300ms", "--single", "100", "--batched", "200", "--batch", "50")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{"single:", "batch of 50:", "observations/s", "p99", " 0 errors"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
