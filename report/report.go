@@ -391,8 +391,8 @@ func Daily(in Input, day string) (*Report, error) {
 	for _, p := range a.Parties {
 		r.Names[p.ID] = p.Name
 	}
-	for _, g := range a.Guarantors {
-		r.Names[g.ID] = g.Name
+	for _, gu := range a.Guarantors {
+		r.Names[gu.ID] = gu.Name
 	}
 	r.Commitments = map[string]string{}
 	for _, c := range a.Commitments {
@@ -581,7 +581,10 @@ func ceasefire(today, previous []*event, pl placer, g *Gazetteer) CeasefireSecti
 	return s
 }
 
-func sum(a, b Breakdown) Breakdown { return a.minus(Breakdown{}.minus(b)) }
+func sum(a, b Breakdown) Breakdown {
+	return Breakdown{a.Total + b.Total, a.Explosions + b.Explosions, a.Projectiles + b.Projectiles,
+		a.MuzzleFlashes + b.MuzzleFlashes, a.Flares + b.Flares, a.BurstsAndShots + b.BurstsAndShots}
+}
 
 // weapons assesses each heavy-weapon sighting against the withdrawal
 // commitments (weapon_distance rules) in force, the way compliance does:
