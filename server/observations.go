@@ -91,6 +91,9 @@ func (s *Server) handlePostObservations(w http.ResponseWriter, r *http.Request) 
 		s.rejectAll(w, r, err, len(obs))
 		return
 	}
+	if s.cfg.Pipeline != nil {
+		s.cfg.Pipeline.Notify()
+	}
 	created := 0
 	for _, x := range res {
 		if !x.Existed {

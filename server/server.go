@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pactwatch/pactwatch/pipeline"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -52,6 +53,10 @@ type Config struct {
 	// the batch in progress and be verified together, which measured
 	// better on two cores than two workers verifying mostly alone).
 	Verifiers int
+
+	// Pipeline serves the incidents and cases endpoints (nil: they answer
+	// 503) and is told when observations are accepted.
+	Pipeline *pipeline.Pipeline
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -111,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(cfg.Rate, cfg.Burst, cfg.Now)
 	s.verifier = newVerifier(ctx, cfg.Verifiers)
 	s.metrics = newMetrics()
-	s.routes = append(s.apiRoutes(), cfg.Extra...)
+	s.routes = append(append(s.apiRoutes(), s.reviewRoutes()...), cfg.Extra...)
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
 		if rt.handler != nil {
