@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/google/uuid"
+
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/ledger"
@@ -95,7 +97,10 @@ func (s *Server) handlePostEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	// The evidence record is not public (a file can identify its
 	// uploader); its entry carries no public digest.
-	existed, err := s.store.PutEvidence(r.Context(), ev, NewLeaf(ledger.TypeEvidence, "evidence:"+sum, now, canonical, nil))
+	// The entry's record id is random, not derived from the hash: ledger
+	// entries are public, and an id of "evidence:<sha256>" would let
+	// anyone holding a candidate file learn that the mission has it.
+	existed, err := s.store.PutEvidence(r.Context(), ev, NewLeaf(ledger.TypeEvidence, "evidence:"+uuid.NewString(), now, canonical, nil))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -30,9 +30,13 @@ func TestEvidenceUploadAndDownload(t *testing.T) {
 	if res.SHA256 != want || res.Size != int64(len(jpeg)) || res.Existed {
 		t.Fatalf("%+v, want %s", res, want)
 	}
+	before, _ := f.store.TreeSize(ctx)
 	again, err := mon.UploadEvidence(ctx, bytes.NewReader(jpeg), "image/jpeg")
 	if err != nil || !again.Existed {
 		t.Fatalf("second upload: %+v %v", again, err)
+	}
+	if after, _ := f.store.TreeSize(ctx); after != before {
+		t.Errorf("a duplicate upload appended %d entries", after-before)
 	}
 	// One file on disk, one ledger entry.
 	if _, err := os.Stat(filepath.Join(f.srv.evDir, want[:2], want)); err != nil {
@@ -41,8 +45,11 @@ func TestEvidenceUploadAndDownload(t *testing.T) {
 	if tmp, _ := os.ReadDir(filepath.Join(f.srv.evDir, "tmp")); len(tmp) != 0 {
 		t.Errorf("temporary files left: %v", tmp)
 	}
-	if _, _, err := f.store.LeafByRecord(ctx, "evidence:"+want); err != nil {
-		t.Errorf("no ledger leaf for the evidence: %v", err)
+	// The entry's record id does not reveal the file's hash.
+	size, _ := f.store.TreeSize(ctx)
+	entries, err := f.store.Entries(ctx, size-1, size)
+	if err != nil || !strings.Contains(string(entries[0]), "type evidence") || strings.Contains(string(entries[0]), want) {
+		t.Errorf("last entry %q, %v", entries, err)
 	}
 	body, h, err := f.client(vocab.RoleAnalyst).Evidence(ctx, want)
 	if err != nil {

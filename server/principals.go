@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/edwards25519"
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 
@@ -99,6 +101,27 @@ func RevokePrincipal(ctx context.Context, st store.Store, id string, at time.Tim
 	return p, nil
 }
 
+// CheckPublicKey refuses ed25519 public keys that cannot bind a signature
+// to its message: encodings that are not a point, non-canonical encodings,
+// and points of small order (the identity, the all-zero key, …), for which
+// one fixed signature verifies under ZIP-215 rules for every message.
+func CheckPublicKey(pub []byte) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "want a 32-byte ed25519 public key")
+	}
+	pt, err := new(edwards25519.Point).SetBytes(pub)
+	if err != nil {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "not an ed25519 point")
+	}
+	if !bytes.Equal(pt.Bytes(), pub) {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "non-canonical ed25519 point encoding")
+	}
+	if new(edwards25519.Point).MultByCofactor(pt).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "a small-order point: signatures under it prove nothing")
+	}
+	return nil
+}
+
 // NewPrincipal checks a creation request and makes the principal with a
 // fresh token (returned once; only its hash is kept).
 func NewPrincipal(req client.PrincipalRequest, now time.Time) (store.Principal, string, error) {
@@ -121,6 +144,9 @@ func NewPrincipal(req client.PrincipalRequest, now time.Time) (store.Principal, 
 		raw, err := base64.StdEncoding.DecodeString(req.PublicKey)
 		if err != nil || len(raw) != ed25519.PublicKeySize {
 			return p, "", pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "want a base64 ed25519 public key of 32 bytes")
+		}
+		if err := CheckPublicKey(raw); err != nil {
+			return p, "", err
 		}
 		p.PublicKey = ed25519.PublicKey(raw)
 		p.KeyID = observation.KeyID(p.PublicKey)

@@ -108,3 +108,20 @@ func FuzzIsBatch(f *testing.F) {
 		_ = isBatch(data) // must not panic
 	})
 }
+
+func TestCheckPublicKey(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	if err := CheckPublicKey(pub); err != nil {
+		t.Errorf("a real key: %v", err)
+	}
+	identity := make([]byte, 32)
+	identity[0] = 1
+	nonCanonical := make([]byte, 32) // y = p+1 encodes y = 1, the identity, non-canonically
+	copy(nonCanonical, []byte{0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
+	for name, k := range map[string][]byte{"zero": make([]byte, 32), "identity": identity, "non-canonical": nonCanonical, "short": pub[:31]} {
+		if err := CheckPublicKey(k); err == nil {
+			t.Errorf("%s key accepted", name)
+		}
+	}
+}

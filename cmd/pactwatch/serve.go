@@ -301,6 +301,9 @@ func syncAgreementKeys(ctx context.Context, st store.Store, agr *agreement.Agree
 		if err != nil || len(raw) != ed25519.PublicKeySize {
 			return pactwatch.FieldErrorf(pactwatch.EINVALID, fmt.Sprintf("keys[%d].public_key", i), "not a base64 ed25519 key")
 		}
+		if err := server.CheckPublicKey(raw); err != nil {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, fmt.Sprintf("keys[%d].public_key", i), "%s", pactwatch.ErrorMessage(err))
+		}
 		p := store.Principal{
 			ID: k.ID, Name: k.ID, Role: k.Role, Of: k.Of, PublicKey: raw, KeyID: observation.KeyID(raw),
 			Source: "agreement", CreatedAt: now.UTC(),
