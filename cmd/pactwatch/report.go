@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/incident"
-	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/report"
 	"github.com/pactwatch/pactwatch/server"
@@ -164,7 +164,7 @@ func runReportDaily(ctx context.Context, args []string, now func() time.Time, st
 		return err
 	}
 	if *publish {
-		msg, err := publishReport(ctx, st, r)
+		msg, err := publishReport(ctx, st, agr, day, now)
 		if err != nil {
 			return fail(err)
 		}
@@ -173,22 +173,24 @@ func runReportDaily(ctx context.Context, args []string, now func() time.Time, st
 	return nil
 }
 
-// publishReport appends the report to the ledger. The same report again
-// is already stored (same id, same body): nothing changes.
-func publishReport(ctx context.Context, st store.Store, r *report.Report) (string, error) {
-	p, err := report.Record(r)
+// publishReport appends the day's report to the ledger as serve does
+// (report.Publisher). The same report again is already stored: nothing
+// changes.
+func publishReport(ctx context.Context, st store.Store, agr *agreement.Agreement, day string, now func() time.Time) (string, error) {
+	p := &report.Publisher{Store: st, Agreement: agr, NewLeaf: server.NewLeaf, Now: now}
+	existed, err := p.Publish(ctx, day)
 	if err != nil {
 		return "", err
 	}
-	leaf := server.NewLeaf(ledger.TypeReport, p.ID, p.Time, p.Body, p.Body) // a published report is public as a whole
-	res, err := st.AppendRecords(ctx, []store.GenericRecord{{Type: ledger.TypeReport, ID: p.ID, Time: p.Time, Body: p.Body, Leaf: leaf}})
+	id := report.RecordID(day)
+	idx, _, err := st.LeafByRecord(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	if res[0].Existed {
-		return fmt.Sprintf("%s was already published (ledger index %d)", p.ID, res[0].Index), nil
+	if existed {
+		return fmt.Sprintf("%s was already published (ledger index %d)", id, idx), nil
 	}
-	return fmt.Sprintf("published %s at ledger index %d", p.ID, res[0].Index), nil
+	return fmt.Sprintf("published %s at ledger index %d", id, idx), nil
 }
 
 // clusterIncidents merges the observations received by asOf into
