@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/intake"
 	"github.com/pactwatch/pactwatch/keys"
 	"github.com/pactwatch/pactwatch/observation"
@@ -79,11 +80,56 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, r := range rejects {
 		fmt.Fprintf(stderr, "%s: row %d rejected: %s\n", fs.Arg(0), r.Row, r.Reason)
 	}
-	if err := sendAll(ctx, c, obs, stdout); err != nil {
+	stored, known, err := sendImported(ctx, c, obs, stdout)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d imported, %d rejected\n", len(obs), len(rejects))
+	fmt.Fprintf(stdout, "%d imported, %d already imported, %d rejected\n", stored, known, len(rejects))
 	return nil
+}
+
+// sendImported sends imported observations in batches. Ids derive from
+// the file and row, but signed_at is the time of the import, so a row
+// imported before comes back as a conflict (same id, other signed bytes);
+// a batch refused for a conflict is resent one observation at a time, and
+// each conflict counts as already imported.
+func sendImported(ctx context.Context, c *client.Client, obs []observation.Observation, stdout io.Writer) (stored, known int, err error) {
+	for i := 0; i < len(obs); i += 500 {
+		batch := obs[i:min(i+500, len(obs))]
+		res, err := c.SubmitBatch(ctx, batch)
+		if err == nil {
+			for _, r := range res.Observations {
+				printResult(stdout, r.ID, r.Seq, r.Existed)
+				if r.Existed {
+					known++
+				} else {
+					stored++
+				}
+			}
+			continue
+		}
+		if pactwatch.ErrorCode(err) != pactwatch.ECONFLICT {
+			return stored, known, err
+		}
+		for _, o := range batch {
+			rec, existed, err := c.Submit(ctx, o)
+			switch {
+			case pactwatch.ErrorCode(err) == pactwatch.ECONFLICT:
+				fmt.Fprintf(stdout, "%s already imported (signed at another time)\n", o.ID)
+				known++
+			case err != nil:
+				return stored, known, fmt.Errorf("%s: %w", o.ID, err)
+			default:
+				printResult(stdout, rec.ID, rec.Seq, existed)
+				if existed {
+					known++
+				} else {
+					stored++
+				}
+			}
+		}
+	}
+	return stored, known, nil
 }
 
 func rowOf(o observation.Observation) int {
