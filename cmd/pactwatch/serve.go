@@ -29,6 +29,7 @@ import (
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/server"
 	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/web"
 	"github.com/pactwatch/pactwatch/witness"
 )
 
@@ -179,10 +180,14 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	a.cp = cp
+	pl, err := newPipeline(agr, st, log)
+	if err != nil {
+		return nil, err
+	}
 	api, err := server.New(server.Config{
 		Store: st, DataDir: c.data, Log: log,
 		MaxBody: c.maxBody, MaxBatch: c.maxBatch, MaxEvidence: c.maxEvidence, Rate: c.rate,
-		Extra: server.LedgerRoutes(),
+		Extra: server.LedgerRoutes(), Pipeline: pl,
 		Mount: func(mux *http.ServeMux, writeError func(http.ResponseWriter, *http.Request, error)) {
 			ls := logserver.New(st)
 			ls.Error = writeError
@@ -204,8 +209,19 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		scheme = "https"
 	}
 	a.url = scheme + "://" + ln.Addr().String()
+	pages, err := web.New(web.Options{
+		Map:      web.ObservationMap{Agreement: agr, Store: st, Public: true},
+		Location: agr.Location(),
+		Logger:   log,
+		SiteName: agr.Mission.Name,
+	})
+	if err != nil {
+		api.Close()
+		ln.Close()
+		return nil, err
+	}
 	a.http = &http.Server{
-		Handler:           api.Handler(),
+		Handler:           withPages(api.Handler(), pages),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // evidence uploads over slow links
 		IdleTimeout:       2 * time.Minute,
@@ -227,9 +243,11 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 	a.stopBg = stop
 	go func() {
 		defer close(a.bgDone)
+		piped := startPipeline(bg, pl, log)
 		if cp != nil {
 			_ = cp.Run(bg)
 		}
+		<-piped
 	}()
 	log.Info("serving", "url", a.url, "db", redactDSN(dsn), "agreement", agr.Hash())
 	ok = true
@@ -259,6 +277,23 @@ func (a *app) close() {
 	<-a.bgDone
 	a.api.Close()
 	a.store.Close()
+}
+
+// withPages sends the API's paths to the API and everything else to the
+// web interface (which sets its own Content-Security-Policy for pages).
+func withPages(api, pages http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || p == "/metrics" || p == "/healthz" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		pages.ServeHTTP(w, r)
+	})
 }
 
 func redactDSN(dsn string) string {

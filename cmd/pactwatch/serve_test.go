@@ -144,6 +144,13 @@ func TestServeDemoSubmitImport(t *testing.T) {
 		t.Fatalf("a second import: %v\n%s", err, stdout)
 	}
 
+	// The web interface answers next to the API.
+	resp, err := client.New(url, "").HTTP.Get(url + "/map")
+	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /map: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
 	// The public reads redacted observations; the ledger has a checkpoint.
 	page, err := client.New(url, "").Observations(context.Background(), client.Query{Limit: 5})
 	if err != nil || len(page.Observations) != 5 || strings.Contains(string(page.Observations[0]), "reporter") {
