@@ -38,6 +38,7 @@ var catalog = map[string]Names{
 	"cfv_total":          {"Ceasefire violations recorded", "Зафіксовано порушень режиму припинення вогню", "Зафиксировано нарушений режима прекращения огня"},
 	"including_expl":     {"including explosions", "зокрема вибухів", "в том числе взрывов"},
 	"previous_day":       {"previous day", "попередня доба", "предыдущие сутки"},
+	"previous_col":       {"Previous day", "Попередня доба", "Предыдущие сутки"},
 	"area":               {"Area", "Район", "Район"},
 	"explosions":         {"Explosions", "Вибухи", "Взрывы"},
 	"projectiles":        {"Projectiles in flight", "Снаряди в польоті", "Снаряды в полёте"},

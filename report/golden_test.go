@@ -139,6 +139,10 @@ func TestHTMLLanguages(t *testing.T) {
 			}
 		}
 	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, r, HTMLOptions{Stylesheet: "/static/v1/css/site.css"}); err != nil || !strings.Contains(b.String(), `<link rel="stylesheet" href="/static/v1/css/site.css">`) {
+		t.Errorf("stylesheet link missing (%v)", err)
+	}
 	if err := WriteHTML(&bytes.Buffer{}, r, HTMLOptions{Lang: "de"}); fieldOf(err) != "lang" {
 		t.Errorf("lang de: %v", err)
 	}
