@@ -181,7 +181,6 @@ func TestWitnessRefusesOpenKeyFile(t *testing.T) {
 func TestVerifyUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"verify"},
-		{"verify", "--server", "http://x"},
 		{"verify", "--server", "http://x", "--data", "d", "--log-key", "k"},
 		{"witness", "--key", "k"},
 	} {

@@ -51,7 +51,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	server := fs.String("server", "", "base URL of a pactwatch server; its tiles are read from URL/log/")
 	data := fs.String("data", "", "audit the SQLite database in this data folder offline ("+dataDBName+")")
 	dsn := fs.String("db", "", "audit this database offline: a SQLite path or a postgres:// URL")
-	agreementFile := fs.String("agreement", "", "agreement file pinning the log key, witnesses and quorum")
+	agreementFile := fs.String("agreement", "", "agreement file pinning the log key, witnesses and quorum (default: the embedded example's, as serve runs it)")
 	logKey := fs.String("log-key", "", "the log's verifier key (or a file holding it); overrides the agreement's")
 	var witnessKeys stringList
 	fs.Var(&witnessKeys, "witness-key", "a witness's verifier key (or a file holding it); repeatable; overrides the agreement's")
@@ -68,7 +68,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			modes++
 		}
 	}
-	if modes != 1 || fs.NArg() != 0 || (*agreementFile == "" && *logKey == "") {
+	if modes != 1 || fs.NArg() != 0 {
 		fs.Usage()
 		return errUsage
 	}
@@ -184,9 +184,16 @@ func checkpointText(msg []byte) []byte {
 // and the agreement, flags first.
 func verifyKeys(agreementFile, logKey string, witnessKeys []string, quorum int) (note.Verifier, []note.Verifier, int, error) {
 	var a *agreement.Agreement
-	if agreementFile != "" {
-		var err error
+	var err error
+	switch {
+	case agreementFile != "":
 		if a, err = agreement.Load(agreementFile); err != nil {
+			return nil, nil, 0, err
+		}
+	case logKey == "":
+		// Like `serve`, default to the embedded example (its demo log key):
+		// verifying a real log against it fails on the signature.
+		if a, err = agreement.Default(); err != nil {
 			return nil, nil, 0, err
 		}
 	}

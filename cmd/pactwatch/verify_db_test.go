@@ -78,6 +78,10 @@ func TestVerifyOfflineData(t *testing.T) {
 	if err != nil || !strings.Contains(out, "350 audited (decision 300, observation 50)") || !strings.Contains(out, "records     350 matched") {
 		t.Fatalf("verify --data: %v\n%s", err, out)
 	}
+	// Without --agreement, the embedded example's (serve's default) is used.
+	if out, _, err := runCLI(t, "verify", "--data", dir, "--quorum", "0"); err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("verify --data with the embedded agreement: %v\n%s", err, out)
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		t.Fatal(err)
