@@ -411,3 +411,25 @@ func TestFanoutAndBody(t *testing.T) {
 		t.Errorf("%s %v", b, err)
 	}
 }
+
+// Run delivers until its context ends.
+func TestRun(t *testing.T) {
+	rc, w, ob, _, sub := setup(t, 0)
+	keys := enqueue(t, ob, sub, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx, time.Millisecond); close(done) }()
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		rc.mu.Lock()
+		n := len(rc.accepted)
+		rc.mu.Unlock()
+		if n == len(keys) {
+			break
+		}
+		if time.Since(start) > time.Minute { // a hang guard, not a speed test
+			t.Fatalf("%d of %d delivered", n, len(keys))
+		}
+	}
+	cancel()
+	<-done
+}

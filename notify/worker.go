@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -118,22 +119,24 @@ func (w *Worker) deliver(ctx context.Context, m Message) error {
 }
 
 // Run drains the outbox every interval until ctx ends, passing on at once
-// while batches come back full. The server runs it on one node (or on
-// every node: Claim's leases keep them apart).
-func (w *Worker) Run(ctx context.Context, every time.Duration) error {
+// while batches come back full. An outbox error (a restarting database) is
+// logged and the pass retried at the next interval: the messages are still
+// there. The server runs it on one node (or on every node: Claim's leases
+// keep them apart).
+func (w *Worker) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		st, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
-			return err
+			slog.Warn("notify: outbox", "err", err)
 		}
-		if st.Delivered+st.Retried+st.Dead >= w.Policy.Batch {
+		if err == nil && st.Delivered+st.Retried+st.Dead >= w.Policy.Batch {
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		}
 	}
