@@ -95,6 +95,8 @@ func (e *Engine) Confirm(c Case) ([]Transition, error) {
 		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "case.confirmed", "the confirmation time is required")
 	case c.Closure != "" || !c.Closed.IsZero():
 		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "case.closure", "a case is confirmed open; close it with Close")
+	case !c.Paused.IsZero() || c.Pauses != 0:
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "case.paused", "a case is confirmed running; pause it with Pause")
 	}
 	com := e.Agreement.Commitment(c.Commitment)
 	if com == nil {

@@ -284,6 +284,7 @@ func TestConfirm(t *testing.T) {
 		{Case{ID: "x", Commitment: "ceasefire"}, pactwatch.EINVALID},
 		{Case{ID: "x", Commitment: "nope", Confirmed: t0}, pactwatch.ENOTFOUND},
 		{Case{ID: "x", Commitment: "ceasefire", Confirmed: t0, Closure: Remedied}, pactwatch.EINVALID},
+		{Case{ID: "x", Commitment: "ceasefire", Confirmed: t0, Paused: t0}, pactwatch.EINVALID},
 	} {
 		if _, err := e.Confirm(tt.c); pactwatch.ErrorCode(err) != tt.code {
 			t.Errorf("Confirm(%+v): %v, want %s", tt.c, err, tt.code)
