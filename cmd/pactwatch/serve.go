@@ -244,9 +244,11 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 	go func() {
 		defer close(a.bgDone)
 		piped := startPipeline(bg, pl, log)
+		reported := startReports(bg, st, agr, time.Now, log)
 		if cp != nil {
 			_ = cp.Run(bg)
 		}
+		<-reported
 		<-piped
 	}()
 	log.Info("serving", "url", a.url, "db", redactDSN(dsn), "agreement", agr.Hash())
