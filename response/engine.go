@@ -360,7 +360,8 @@ func (e *Engine) Close(id, closure, reason string) ([]Transition, error) {
 			case closure == Remedied:
 				kind = KindStepEnded
 			}
-			ts = append(ts, Transition{ID: r.ID + "/" + s.Key + "/" + stepSuffix(kind), Kind: kind, At: now, Case: id, Run: r.ID,
+			// A step has one final transition: "closed" in its id whichever.
+			ts = append(ts, Transition{ID: r.ID + "/" + s.Key + "/closed", Kind: kind, At: now, Case: id, Run: r.ID,
 				Step: s.Key, Actor: s.Actor, Reason: "case " + closure})
 			to = append(to, s.Actor)
 		}
@@ -441,18 +442,6 @@ func (e *Engine) actorsOf(id string) []string {
 		}
 	}
 	return out
-}
-
-// stepSuffix names the final transition of a step in its id: a step has at
-// most one overdue and one final transition, so ids stay unique.
-func stepSuffix(kind string) string {
-	switch kind {
-	case KindStepOverdue:
-		return "overdue"
-	case KindStepDone, KindStepDoneLate:
-		return "done"
-	}
-	return "closed"
 }
 
 func stateOf(kind string) State {
