@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -204,7 +205,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 		s.metrics.request(label, sw.status, d)
 		if sw.status >= 500 {
 			s.log.WarnContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", d, "principal", p.ID)
-		} else {
+		} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			// Checked first: building the attributes costs allocations
+			// on every request otherwise.
 			s.log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", d, "principal", p.ID)
 		}
 	})
