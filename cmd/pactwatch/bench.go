@@ -223,15 +223,19 @@ func dbName(db string) string {
 }
 
 // benchObservation is the j-th observation of client i: realistic size,
-// unique id.
+// unique id, spread like a mission's reports over three days and the
+// length of the front (Kherson to Luhansk), so that the server's
+// downstream clustering sees many events rather than one giant one.
 func benchObservation(now time.Time, i, j int) observation.Observation {
+	u := float64((i*7919+j*104729)%10000) / 10000 // pseudo-random position along the front
+	lat, lon := 46.6+u*3.0, 32.8+u*5.2
 	return observation.Observation{
 		ID:            uuid.NewString(),
-		ObservedAt:    now.Add(-time.Duration(j%600) * time.Minute).Truncate(time.Minute),
+		ObservedAt:    now.Add(-time.Duration((i*131+j*17)%4320) * time.Minute).Truncate(time.Minute),
 		TimePrecision: "minute",
 		SignedAt:      now.Truncate(time.Second),
-		Observer:      &observation.Position{Lat: 48.01 + float64(i)*0.001, Lon: 37.80, UncertaintyM: 10},
-		Target:        &observation.Position{Lat: 48.03 + float64(j%100)*0.0005, Lon: 37.85 + float64(j%37)*0.0005, UncertaintyM: 300},
+		Observer:      &observation.Position{Lat: lat - 0.03, Lon: lon - 0.02, UncertaintyM: 10},
+		Target:        &observation.Position{Lat: lat, Lon: lon, UncertaintyM: 300},
 		Category:      vocab.Explosion,
 		Count:         1 + j%7,
 		WeaponClass:   vocab.Mortar,
