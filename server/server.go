@@ -116,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(cfg.Rate, cfg.Burst, cfg.Now)
 	s.verifier = newVerifier(ctx, cfg.Verifiers)
 	s.metrics = newMetrics()
-	s.routes = append(append(s.apiRoutes(), s.reviewRoutes()...), cfg.Extra...)
+	s.routes = append(append(append(s.apiRoutes(), s.reviewRoutes()...), s.assessRoutes()...), cfg.Extra...)
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
 		if rt.handler != nil {
