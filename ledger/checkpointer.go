@@ -85,6 +85,8 @@ type Checkpointer struct {
 	// Leader, when set, elects the one signer among servers sharing a
 	// database; others only wait.
 	Leader Leader
+	// Now stamps publications (LatestTime); time.Now if nil. Ticks use
+	// real time: the interval is a rate limit, not a deadline.
 	Now    func() time.Time
 	Logger *slog.Logger
 
@@ -128,7 +130,8 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 	for {
 		if release == nil && c.Leader != nil {
 			r, ok, err := c.Leader.TryLeader(ctx, "ledger-checkpointer")
-			if err != nil {
+			if err != nil && err.Error() != lastErr {
+				lastErr = err.Error()
 				c.logger().Error("checkpointer: leader election", "err", err)
 			} else if ok {
 				release = r
