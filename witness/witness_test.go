@@ -3,6 +3,7 @@ package witness_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -349,4 +350,19 @@ func TestCosignerKeyWithPlus(t *testing.T) {
 	if c.KeyHash() != fs.KeyHash() || c.Name() != fs.Name() {
 		t.Errorf("key %s/%08x, formats %s/%08x", c.Name(), c.KeyHash(), fs.Name(), fs.KeyHash())
 	}
+}
+
+func FuzzParseSizeBody(f *testing.F) {
+	for _, s := range []string{"0\n", "50\n", "050\n", "50", "-1\n", "9223372036854775808\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		n, err := witness.ParseSizeBody(body)
+		if err != nil {
+			return
+		}
+		if got := fmt.Sprintf("%d\n", n); got != string(body) {
+			t.Fatalf("ParseSizeBody(%q) = %d, which formats as %q", body, n, got)
+		}
+	})
 }
