@@ -25,21 +25,25 @@ import (
 // methods answer the questions other packages ask (lookups by id, zone
 // geometry at a time, the canonical hash).
 type Agreement struct {
-	Title       string        `json:"title"`
-	Version     int           `json:"version"`
-	Supersedes  string        `json:"supersedes,omitempty"`
-	Effective   Date          `json:"effective,omitempty"`
-	Duration    Duration      `json:"duration,omitempty"`
-	ReviewEvery Duration      `json:"review_every,omitempty"`
-	Notes       string        `json:"notes,omitempty"`
-	Parties     []*Party      `json:"parties"`
-	Guarantors  []*Guarantor  `json:"guarantors"`
-	Mission     Mission       `json:"mission"`
-	Keys        []*Key        `json:"keys,omitempty"`
-	Reporting   Reporting     `json:"reporting"`
-	Zones       []*Zone       `json:"zones"`
-	Commitments []*Commitment `json:"commitments"`
-	Protocols   []*Protocol   `json:"protocols"`
+	Title       string       `json:"title"`
+	Version     int          `json:"version"`
+	Supersedes  string       `json:"supersedes,omitempty"`
+	Effective   Date         `json:"effective,omitempty"`
+	Duration    Duration     `json:"duration,omitempty"`
+	ReviewEvery Duration     `json:"review_every,omitempty"`
+	Notes       string       `json:"notes,omitempty"`
+	Parties     []*Party     `json:"parties"`
+	Guarantors  []*Guarantor `json:"guarantors"`
+	Mission     Mission      `json:"mission"`
+	Keys        []*Key       `json:"keys,omitempty"`
+	Reporting   Reporting    `json:"reporting"`
+	// Verification and Cases are optional: nil fields take pactwatch's
+	// defaults (package pipeline applies them).
+	Verification Verification  `json:"verification,omitzero"`
+	Cases        CasePolicy    `json:"cases,omitzero"`
+	Zones        []*Zone       `json:"zones"`
+	Commitments  []*Commitment `json:"commitments"`
+	Protocols    []*Protocol   `json:"protocols"`
 
 	canonical []byte
 	hash      string
@@ -106,6 +110,45 @@ func (k *Key) ValidAt(t time.Time) bool {
 // Reporting holds how the mission reports.
 type Reporting struct {
 	TimeZone string `json:"time_zone"` // IANA name; report days are days in this zone
+}
+
+// Verification says how reports become incidents (Clustering) and when
+// independent sources agree (Corroboration).
+type Verification struct {
+	Corroboration Corroboration `json:"corroboration,omitzero"`
+	Clustering    Clustering    `json:"clustering,omitzero"`
+}
+
+// Corroboration: an incident is corroborated by MinIndependent reports from
+// pairwise different reporters and source types, or by one direct
+// observation by a source whose reliability letter is in DirectReliability
+// (and credibility digit at most DirectMaxCredibility, when set).
+type Corroboration struct {
+	MinIndependent       *int    `json:"min_independent,omitempty"`
+	DirectReliability    *string `json:"direct_reliability,omitempty"`
+	DirectMaxCredibility *int    `json:"direct_max_credibility,omitempty"`
+}
+
+// Clustering bounds the reports of one event in space and time, and how
+// long an analyst's claim lasts.
+type Clustering struct {
+	MaxDistanceKm  *float64 `json:"max_distance_km,omitempty"`
+	WindowMinutes  *int     `json:"window_minutes,omitempty"`
+	MaxSpanMinutes *int     `json:"max_span_minutes,omitempty"`
+	MaxRangeKm     *float64 `json:"max_range_km,omitempty"`
+	ClaimMinutes   *int     `json:"claim_minutes,omitempty"`
+}
+
+// CasePolicy says which violations open cases, how they are grouped and
+// how cases are decided.
+type CasePolicy struct {
+	OpenAt                   string   `json:"open_at,omitempty"` // minor, serious or grave
+	EscalateMinorAt          *int     `json:"escalate_minor_at,omitempty"`
+	AreaCellDeg              *float64 `json:"area_cell_deg,omitempty"`
+	SeriousCount             *int     `json:"serious_count,omitempty"`
+	MinAttributionConfidence string   `json:"min_attribution_confidence,omitempty"`
+	TwoPersonRule            bool     `json:"two_person_rule,omitempty"`
+	DisputePausesDeadlines   bool     `json:"dispute_pauses_deadlines,omitempty"`
 }
 
 // Hash returns the agreement's canonical hash: 64 lowercase hex digits of

@@ -369,6 +369,17 @@ var brokenTests = []struct {
 	{"alias-bomb.yaml", []string{
 		`alias-bomb.yaml:2:29: refused: the document has more than 100000 values repeated through aliases`,
 	}},
+	{"bad-verification.yaml", []string{
+		`bad-verification.yaml:29:36: verification.corroboration.min_independent: 1 would corroborate every single report: use 2 or more, or 0 to rely on direct observations only`,
+		`bad-verification.yaml:29:59: verification.corroboration.direct_reliability: letter B listed twice`,
+		`bad-verification.yaml:29:59: verification.corroboration.direct_reliability: "BB" leaves out A: a completely reliable source's direct observation would corroborate less than a lesser one's`,
+		`bad-verification.yaml:30:33: verification.clustering.max_distance_km: minimum: got 0, want 0.01`,
+		`bad-verification.yaml:30:52: verification.clustering.window_minutes: window 200 min is longer than max_span_minutes 60: an incident could never take a second report`,
+		`bad-verification.yaml:30:79: verification.clustering.claim: unknown field "claim"`,
+		`bad-verification.yaml:32:12: cases.open_at: "severe" is not one of: minor, serious, grave`,
+		`bad-verification.yaml:33:20: cases.two_person_rule: got a string, want a boolean`,
+		`bad-verification.yaml:34:22: cases.escalate_minor_at: minimum: got -1, want 0`,
+	}},
 	{"bad-dates.yaml", []string{
 		`bad-dates.yaml:3:13: supersedes: must be the superseded version's hash: 64 lowercase hex digits`,
 		`bad-dates.yaml:4:12: effective: "2026-13-01" is not a date: want YYYY-MM-DD`,

@@ -105,6 +105,7 @@ func (p *parser) check(a *Agreement, inst any) {
 	c.zones()
 	c.commitments()
 	c.protocols()
+	c.verification()
 }
 
 // unique reports a duplicate id within one namespace.

@@ -498,9 +498,17 @@ func scenario(t *testing.T, dsn, dir string) {
 	ceasefire := got["ceasefire"]
 	_, err = e.client(russia).CaseAction(ctx, ceasefire.ID, "dispute", client.DisputeRequest{Position: "not us"})
 	mustCode(err, pactwatch.EINVALID, "disputing a candidate case")
+	// The example agreement's two-person rule: the first analyst approves,
+	// a second confirms.
 	act(a1, ceasefire.ID, "confirm", nil)
+	if tr := transitions[len(transitions)-1]; tr.Action != compliance.ActApproved || tr.Status != compliance.Candidate {
+		t.Fatalf("first confirmation: %s → %s, want an approval", tr.Action, tr.Status)
+	}
 	_, err = a1.CaseAction(ctx, ceasefire.ID, "confirm", nil)
-	mustCode(err, pactwatch.EINVALID, "confirming twice")
+	mustCode(err, pactwatch.ECONFLICT, "the same analyst confirming twice")
+	act(a2, ceasefire.ID, "confirm", nil)
+	_, err = a1.CaseAction(ctx, ceasefire.ID, "confirm", nil)
+	mustCode(err, pactwatch.EINVALID, "confirming a confirmed case")
 	_, err = e.client(ukraine).CaseAction(ctx, ceasefire.ID, "dispute", client.DisputeRequest{Position: "not us"})
 	mustCode(err, pactwatch.EFORBIDDEN, "disputing another party's case")
 	_, err = a1.CaseAction(ctx, ceasefire.ID, "dispute", client.DisputeRequest{Position: "x"})
@@ -508,6 +516,7 @@ func scenario(t *testing.T, dsn, dir string) {
 	act(e.client(russia), ceasefire.ID, "dispute", client.DisputeRequest{Position: "the fire came from the other side", Evidence: []string{"ab12"}})
 	act(a2, ceasefire.ID, "resolve", client.ResolveRequest{Resolution: "upheld", Answer: "three bearings cross inside the area Russia controls"})
 	act(a2, got["withdrawal-ukraine"].ID, "confirm", nil)
+	act(a1, got["withdrawal-ukraine"].ID, "confirm", nil)
 	act(a1, got["freedom-of-movement"].ID, "close", client.CloseRequest{Closure: "withdrawn", Reason: "the checkpoint was a misunderstanding, cleared the same day"})
 	_, err = a1.CaseAction(ctx, got["freedom-of-movement"].ID, "confirm", nil)
 	mustCode(err, pactwatch.ECONFLICT, "confirming a closed case")
