@@ -41,6 +41,8 @@ func commands() []command {
 		{"agreement", "check an agreement file or show what it holds", runAgreement},
 		{"keygen", "write a new ed25519 signing key pair", runKeygen},
 		{"assess", "label clauses: guarantee, conditional guarantee, assurance or none", runAssess},
+		{"incidents", "review incidents on a server: queue, show, claim, decide", runIncidents},
+		{"cases", "violation cases on a server: list, show, confirm, close, dispute, resolve, open", runCases},
 		{"compliance", "cluster observations and evaluate them against the commitments; bench", runCompliance},
 		{"report", "the daily report for a day: HTML, JSON, CSV or GeoJSON; --publish logs it", runReport},
 		{"verify", "audit the ledger: signatures, cosignatures, every tile and entry", runVerify},
