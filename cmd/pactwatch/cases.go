@@ -65,16 +65,21 @@ func casesList(ctx context.Context, fs *flag.FlagSet, api *apiFlags, stdout io.W
 		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATUS\tSEVERITY\tCOMMITMENT\tPARTY\tAREA\tPERIOD\tVIOLATIONS\tDISPUTES")
 		for _, raw := range list.Cases {
-			var c compliance.Case
+			// A full case lists its violations; the public projection
+			// counts them.
+			var c struct {
+				compliance.Case
+				Violations json.RawMessage `json:"violations"`
+			}
 			if err := json.Unmarshal(raw, &c); err != nil {
 				return err
 			}
-			n := len(c.Violations)
-			if n == 0 {
-				var pub compliance.PublicCase // the public projection counts them
-				if json.Unmarshal(raw, &pub) == nil {
-					n = pub.Violations
-				}
+			var ids []string
+			n := 0
+			if json.Unmarshal(c.Violations, &ids) == nil {
+				n = len(ids)
+			} else if err := json.Unmarshal(c.Violations, &n); err != nil {
+				return err
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", c.ID, c.Status, c.Severity, c.Group.Commitment, c.Group.Party,
 				c.Group.Area, c.Group.Period, n, len(c.Disputes))
@@ -101,7 +106,10 @@ func casesShow(ctx context.Context, fs *flag.FlagSet, api *apiFlags, stdout io.W
 		if *asJSON {
 			return printJSON(stdout, d)
 		}
-		var c compliance.Case
+		var c struct {
+			compliance.Case
+			Violations json.RawMessage `json:"violations"` // ids, or the public projection's count
+		}
 		if err := json.Unmarshal(d.Case, &c); err != nil {
 			return err
 		}

@@ -209,12 +209,7 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		scheme = "https"
 	}
 	a.url = scheme + "://" + ln.Addr().String()
-	pages, err := web.New(web.Options{
-		Map:      web.ObservationMap{Agreement: agr, Store: st, Public: true},
-		Location: agr.Location(),
-		Logger:   log,
-		SiteName: agr.Mission.Name,
-	})
+	pages, err := web.New(webOptions(c, agr, st, log))
 	if err != nil {
 		api.Close()
 		ln.Close()
@@ -516,7 +511,7 @@ func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "demo: %d monitors submitted %d observations through the intake in %s\n", res.Monitors, res.Observations, time.Since(start).Round(time.Millisecond))
-	return nil
+	return a.reviewDemo(ctx, c, dir, stdout)
 }
 
 // demoLive keeps the simulated monitors reporting until ctx ends.
