@@ -2,6 +2,7 @@ package server
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -118,7 +119,7 @@ func incidentFilter(q map[string][]string) (pipeline.Filter, error) {
 		ok := len(parts) == 4
 		for i := 0; ok && i < 4; i++ {
 			x, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
-			ok = err == nil
+			ok = err == nil && !math.IsNaN(x) && !math.IsInf(x, 0)
 			v[i] = x
 		}
 		if !ok || v[0] >= v[2] || v[1] >= v[3] || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 {
