@@ -236,12 +236,60 @@ func TestEndToEnd(t *testing.T) {
 
 // TestEndToEndPostgres is the same on PostgreSQL.
 func TestEndToEndPostgres(t *testing.T) {
+	scenario(t, pgSchema(t), t.TempDir())
+}
+
+// With two servers on one PostgreSQL database only one runs the pipeline;
+// when it stops, the other takes over with the same state.
+func TestOneLeaderPostgres(t *testing.T) {
+	dsn := pgSchema(t)
+	agr, err := agreement.Load("../examples/ukraine/agreement.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2027, 1, 15, 12, 0, 0, 0, time.UTC)}
+	first := start(t, dsn, t.TempDir(), agr, clk)
+	st, err := store.Open(context.Background(), dsn, store.Options{Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := pipeline.FromAgreement(agr)
+	cfg.Store, cfg.Now, cfg.Poll = st, clk.now, 10*time.Millisecond
+	second, err := pipeline.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := second.Run(ctx); err != nil {
+			t.Errorf("second pipeline: %v", err)
+		}
+	}()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond)
+	if second.Ready() {
+		t.Fatal("two pipelines lead one database")
+	}
+	if _, err := second.Incidents(pipeline.Filter{}); pactwatch.ErrorCode(err) != pactwatch.EUNAVAILABLE {
+		t.Fatalf("the follower answered: %v", err)
+	}
+	first.stop()
+	waitFor(t, "the second server to take over", second.Ready)
+}
+
+// pgSchema returns a PostgreSQL URL on a fresh schema, dropped after the
+// test (or skips without PACTWATCH_TEST_POSTGRES).
+func pgSchema(t *testing.T) string {
+	t.Helper()
 	admin := storetest.PostgresURL(t)
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	schema := fmt.Sprintf("e2e_%x", sha256.Sum256([]byte(t.Name()+time.Now().String())))[:40]
 	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatal(err)
@@ -254,7 +302,7 @@ func TestEndToEndPostgres(t *testing.T) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	scenario(t, u.String(), t.TempDir())
+	return u.String()
 }
 
 func scenario(t *testing.T, dsn, dir string) {
