@@ -34,6 +34,10 @@ func New(baseURL, token string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 60 * time.Second}}
 }
 
+// MaxRateRetries is how many times a request refused with 429 (too many
+// requests) is sent again after the server's Retry-After.
+const MaxRateRetries = 3
+
 // ItemError is one rejected item of a batch.
 type ItemError struct {
 	Index   int    `json:"index"`
@@ -330,6 +334,30 @@ func (c *Client) send(ctx context.Context, method, path, contentType string, bod
 		hc = http.DefaultClient
 	}
 	resp, err := hc.Do(req)
+	for retry := 0; err == nil && resp.StatusCode == http.StatusTooManyRequests && retry < MaxRateRetries; retry++ {
+		// The principal's token bucket is empty: wait as the server
+		// asks and send again, when the body can be sent again.
+		if req.Body != nil && req.GetBody == nil {
+			break
+		}
+		wait := time.Second
+		if n, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && n >= 0 {
+			wait = min(time.Duration(n)*time.Second, 10*time.Second)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		if req.GetBody != nil {
+			if req.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		resp, err = hc.Do(req)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -79,3 +79,27 @@ func FuzzDecodeError(f *testing.F) {
 		}
 	})
 }
+
+// A 429 is retried after Retry-After, with the same body.
+func TestRetryRateLimited(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		b, _ := io.ReadAll(r.Body)
+		if string(b) != "{}" {
+			t.Errorf("body %q on call %d", b, calls)
+		}
+		if calls < 3 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(429)
+			io.WriteString(w, `{"error":{"code":"rate_limited","message":"slow down"}}`)
+			return
+		}
+		io.WriteString(w, `{"id":"p1"}`)
+	}))
+	defer srv.Close()
+	p, err := New(srv.URL, "").RevokePrincipal(context.Background(), "p1")
+	if err != nil || p.ID != "p1" || calls != 3 {
+		t.Fatalf("%+v %v after %d calls", p, err, calls)
+	}
+}
