@@ -329,8 +329,10 @@ func logAgreement(ctx context.Context, st store.Store, agr *agreement.Agreement,
 }
 
 // syncAgreementKeys makes each of the agreement's keys a principal (id =
-// the key's id). Stored identical principals are left alone, so this runs
-// on every start.
+// the key's id) and revokes those the agreement no longer lists. Stored
+// identical principals are left alone, so this runs on every start. A key
+// whose attributes changed in a new agreement version is refused by the
+// store (ECONFLICT): give it a new id.
 func syncAgreementKeys(ctx context.Context, st store.Store, agr *agreement.Agreement, now time.Time) error {
 	loc := agr.Location()
 	for i, k := range agr.Keys {
@@ -360,6 +362,19 @@ func syncAgreementKeys(ctx context.Context, st store.Store, agr *agreement.Agree
 		}
 		if err := server.AddPrincipal(ctx, st, p); err != nil {
 			return fmt.Errorf("agreement key %s: %w", k.ID, err)
+		}
+	}
+	// A key the agreement no longer lists (a new version dropped it) is
+	// revoked now: only the agreement in force says who may sign.
+	ps, err := st.Principals(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Source == "agreement" && p.RevokedAt == nil && agr.Key(p.ID) == nil {
+			if _, err := server.RevokePrincipal(ctx, st, p.ID, now); err != nil {
+				return fmt.Errorf("revoking key %s, gone from the agreement: %w", p.ID, err)
+			}
 		}
 	}
 	return nil
