@@ -32,7 +32,7 @@ func (f *flaky) AppendRecords(ctx context.Context, recs []store.GenericRecord) (
 	return f.Store.AppendRecords(ctx, recs)
 }
 
-func openStore(t *testing.T, path string, clk *clock) *flaky {
+func openStore(t testing.TB, path string, clk *clock) *flaky {
 	t.Helper()
 	st, err := store.Open(context.Background(), path, store.Options{Now: clk.now})
 	if err != nil {
@@ -41,7 +41,7 @@ func openStore(t *testing.T, path string, clk *clock) *flaky {
 	return &flaky{Store: st}
 }
 
-func newPipeline(t *testing.T, st store.Store, clk *clock) *pipeline.Pipeline {
+func newPipeline(t testing.TB, st store.Store, clk *clock) *pipeline.Pipeline {
 	t.Helper()
 	a, err := agreement.Load("../examples/ukraine/agreement.yaml")
 	if err != nil {
