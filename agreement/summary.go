@@ -28,6 +28,10 @@ type Summary struct {
 	Zones       []ZoneSummary      `json:"zones"`
 	Commitments []CommitmentView   `json:"commitments"`
 	Protocols   []*Protocol        `json:"protocols"`
+	// What the agreement says about verification and cases (unset fields
+	// take pactwatch's defaults, see docs/agreement.md).
+	Verification Verification `json:"verification,omitzero"`
+	Cases        CasePolicy   `json:"cases,omitzero"`
 }
 
 // GuarantorSummary is a guarantor with its group members' names.
@@ -92,6 +96,7 @@ func (a *Agreement) Summarize() Summary {
 		Title: a.Title, Version: a.Version, Hash: a.Hash(), Supersedes: a.Supersedes,
 		Effective: a.Effective, Duration: a.Duration, ReviewEvery: a.ReviewEvery,
 		TimeZone: a.Reporting.TimeZone, Parties: a.Parties, Protocols: a.Protocols,
+		Verification: a.Verification, Cases: a.Cases,
 	}
 	for _, g := range a.Guarantors {
 		gs := GuarantorSummary{ID: g.ID, Name: g.Name, Kind: g.Kind}

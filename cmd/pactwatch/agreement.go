@@ -252,6 +252,7 @@ func writeSummary(out io.Writer, a *agreement.Agreement, s agreement.Summary) {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.Rule, term, then, strings.Join(c.Obligors, ", "))
 	}
+	printReviewSettings(tw, section, s)
 	section("Protocols")
 	for _, p := range s.Protocols {
 		tw.Flush()
