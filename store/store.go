@@ -168,5 +168,9 @@ type Store interface {
 	// and the lock is held per Store. release is idempotent.
 	TryLeader(ctx context.Context, name string) (release func(), ok bool, err error)
 
+	// Notifications: the webhook outbox, subscriptions and allow-list
+	// (store/notify.go).
+	Notifications
+
 	Close() error
 }

@@ -250,7 +250,23 @@ func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendR
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	ids := make([]any, len(recs))
+	encoded, err := checkRecords(recs)
+	if err != nil {
+		return nil, err
+	}
+	var results []AppendResult
+	err = s.write(ctx, len(recs), func(w *wtx) error {
+		results, err = w.appendRecords(recs, encoded)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// checkRecords validates generic records and encodes their leaves.
+func checkRecords(recs []GenericRecord) ([]encodedLeaf, error) {
 	leaves := make([]Leaf, len(recs))
 	for i, r := range recs {
 		field := fmt.Sprintf("records[%d]", i)
@@ -262,80 +278,77 @@ func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendR
 		case r.Leaf.Entry.RecordID != r.ID || r.Leaf.Entry.Type != r.Type:
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".leaf", "ledger leaf is for %s %q", r.Leaf.Entry.Type, r.Leaf.Entry.RecordID)
 		}
-		ids[i] = r.ID
 		leaves[i] = r.Leaf
 	}
-	encoded, err := encodeLeaves(leaves)
-	if err != nil {
-		return nil, err
+	return encodeLeaves(leaves)
+}
+
+// appendRecords writes checked records in the group's transaction.
+func (w *wtx) appendRecords(recs []GenericRecord, encoded []encodedLeaf) ([]AppendResult, error) {
+	ids := make([]any, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
 	}
-	var results []AppendResult
-	err = s.write(ctx, len(recs), func(w *wtx) error {
-		results = make([]AppendResult, len(recs))
-		stored := map[string]GenericRecord{}
-		const chunk = 500
-		for start := 0; start < len(ids); start += chunk {
-			part := ids[start:min(start+chunk, len(ids))]
-			rows, err := w.query("SELECT "+recordCols+" FROM records WHERE id IN ("+placeholders(len(part))+")", part...)
-			if err != nil {
-				return err
-			}
-			if err := eachRow(rows, func() error {
-				r, err := scanRecord(rows)
-				stored[r.ID] = r
-				return err
-			}); err != nil {
-				return err
-			}
-		}
-		firstOf := map[string]int{}
-		var fresh []int
-		for i, r := range recs {
-			old, ok := stored[r.ID]
-			if !ok {
-				if j, dup := firstOf[r.ID]; dup {
-					old, ok = recs[j], true
-				}
-			}
-			if ok {
-				if old.Type != r.Type || !bytes.Equal(old.Body, r.Body) {
-					return pactwatch.FieldErrorf(pactwatch.ECONFLICT, fmt.Sprintf("records[%d].id", i), "record %s is already stored with a different body", r.ID)
-				}
-				results[i] = AppendResult{Index: old.Index, Existed: true}
-				continue
-			}
-			firstOf[r.ID] = i
-			fresh = append(fresh, i)
-		}
-		if len(fresh) == 0 {
-			return nil
-		}
-		ls := make([]encodedLeaf, len(fresh))
-		for k, i := range fresh {
-			ls[k] = encoded[i]
-		}
-		first, err := w.appendLeaves(ls)
+	results := make([]AppendResult, len(recs))
+	stored := map[string]GenericRecord{}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		rows, err := w.query("SELECT "+recordCols+" FROM records WHERE id IN ("+placeholders(len(part))+")", part...)
 		if err != nil {
+			return nil, err
+		}
+		if err := eachRow(rows, func() error {
+			r, err := scanRecord(rows)
+			stored[r.ID] = r
 			return err
+		}); err != nil {
+			return nil, err
 		}
-		rows := make([]any, 0, 5*len(fresh))
-		for k, i := range fresh {
-			r := recs[i]
-			r.Index = first + int64(k)
-			results[i] = AppendResult{Index: r.Index}
-			rows = append(rows, r.Index, r.ID, r.Type, nanos(r.Time), nonNil(r.Body))
-		}
-		for i, r := range recs {
-			if j := firstOf[r.ID]; j != i && results[i].Existed && !isStored(stored, r.ID) {
-				results[i].Index = results[j].Index
+	}
+	firstOf := map[string]int{}
+	var fresh []int
+	for i, r := range recs {
+		old, ok := stored[r.ID]
+		if !ok {
+			if j, dup := firstOf[r.ID]; dup {
+				old, ok = recs[j], true
 			}
 		}
-		return w.insert("records", recordCols, 5, rows)
-	})
+		if ok {
+			if old.Type != r.Type || !bytes.Equal(old.Body, r.Body) {
+				return nil, pactwatch.FieldErrorf(pactwatch.ECONFLICT, fmt.Sprintf("records[%d].id", i), "record %s is already stored with a different body", r.ID)
+			}
+			results[i] = AppendResult{Index: old.Index, Existed: true}
+			continue
+		}
+		firstOf[r.ID] = i
+		fresh = append(fresh, i)
+	}
+	if len(fresh) == 0 {
+		return results, nil
+	}
+	ls := make([]encodedLeaf, len(fresh))
+	for k, i := range fresh {
+		ls[k] = encoded[i]
+	}
+	first, err := w.appendLeaves(ls)
 	if err != nil {
 		return nil, err
 	}
-	return results, nil
+	rows := make([]any, 0, 5*len(fresh))
+	for k, i := range fresh {
+		r := recs[i]
+		r.Index = first + int64(k)
+		results[i] = AppendResult{Index: r.Index}
+		rows = append(rows, r.Index, r.ID, r.Type, nanos(r.Time), nonNil(r.Body))
+	}
+	for i, r := range recs {
+		if j := firstOf[r.ID]; j != i && results[i].Existed && !isStored(stored, r.ID) {
+			results[i].Index = results[j].Index
+		}
+	}
+	return results, w.insert("records", recordCols, 5, rows)
 }
 
 func isStored(m map[string]GenericRecord, id string) bool {

@@ -51,6 +51,10 @@ func Run(t *testing.T, open Opener) {
 		{"Reopen", testReopen},
 		{"Canceled", testCanceled},
 		{"Closed", testClosed},
+		{"Outbox", testOutbox},
+		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
+		{"RecordsWithMessages", testRecordsWithMessages},
+		{"Subscriptions", testSubscriptions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
