@@ -25,7 +25,7 @@ func TestBookRestore(t *testing.T) {
 	}
 	closedGroup := violations(1, compliance.Serious, "ukraine")
 	closedGroup[0].ID += "/ua"
-	if trs := b.Ingest(append(append(append(serious[:2:2], minor...), closedGroup...))); len(trs) != 3 {
+	if trs := b.Ingest(append(append(serious[:2:2], minor...), closedGroup...)); len(trs) != 3 {
 		t.Fatalf("%d transitions, want 3 openings", len(trs))
 	}
 	var ua string
