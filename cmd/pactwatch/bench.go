@@ -108,6 +108,7 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cfg := serveConfig{
 		data: dir, db: *db, addr: "127.0.0.1:0", rate: 0, checkpointInterval: time.Second,
 		maxBody: 64 << 20, maxBatch: max(*batch, 1000), maxEvidence: 1 << 20, witnessQuorum: 0,
+		noPipeline: true,
 	}
 	app, err := startServer(ctx, cfg, log)
 	if err != nil {

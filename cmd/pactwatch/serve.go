@@ -49,6 +49,7 @@ type serveConfig struct {
 	demoSeed                      int64
 	demoDays                      int
 	quiet                         bool // no access to stdout announcements (bench)
+	noPipeline                    bool // bench ingest: measure the intake without the incident pipeline
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -180,7 +181,7 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	a.cp = cp
-	pl, err := newPipeline(agr, st, log)
+	pl, err := newPipeline(c, agr, st, log)
 	if err != nil {
 		return nil, err
 	}

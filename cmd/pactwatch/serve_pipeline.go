@@ -16,8 +16,12 @@ import (
 )
 
 // newPipeline prepares the incident pipeline for the agreement the server
-// runs, with the agreement's verification and case settings.
-func newPipeline(agr *agreement.Agreement, st store.Store, log *slog.Logger) (*pipeline.Pipeline, error) {
+// runs, with the agreement's verification and case settings; nil when the
+// configuration asks for none (bench ingest measures the intake alone).
+func newPipeline(c serveConfig, agr *agreement.Agreement, st store.Store, log *slog.Logger) (*pipeline.Pipeline, error) {
+	if c.noPipeline {
+		return nil, nil
+	}
 	cfg := pipeline.FromAgreement(agr)
 	cfg.Store, cfg.Log = st, log
 	return pipeline.New(cfg)
@@ -28,6 +32,10 @@ func newPipeline(agr *agreement.Agreement, st store.Store, log *slog.Logger) (*p
 // stopped, so the store is closed only after it.
 func startPipeline(ctx context.Context, pl *pipeline.Pipeline, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
+	if pl == nil {
+		close(done)
+		return done
+	}
 	go func() {
 		defer close(done)
 		if err := pl.Run(ctx); err != nil {
