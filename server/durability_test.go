@@ -41,6 +41,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the kill tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // pactwatchBinary builds cmd/pactwatch once per test run.
 func pactwatchBinary(t *testing.T) string {
 	t.Helper()
