@@ -3,20 +3,22 @@
 // "action", record id = transition id, body = canonical bytes), each
 // appended with its ledger leaf.
 //
-// It is the bridge the server uses until the store writes the outbox in the
-// same transaction (then Append also enqueues each transition's
-// notifications); the scheduler's safety does not depend on it: record ids
-// are unique in the ledger, so a transition computed by two servers is
-// stored once.
+// appended with its ledger leaf and, in the same transaction, the outbox
+// messages announcing it to each subscription of each notified actor. The
+// scheduler's safety does not depend on a lock alone: record ids are unique
+// in the ledger, so a transition computed by two servers is stored (and
+// announced) once.
 package journalstore
 
 import (
 	"context"
 	"crypto/rand"
 	"io"
+	"time"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/notify"
 	"github.com/pactwatch/pactwatch/response"
 	"github.com/pactwatch/pactwatch/store"
 )
@@ -30,15 +32,24 @@ type Journal struct {
 	// Rand is the salts' source (nil: crypto/rand). Every record gets its
 	// own 32-byte salt so its digest reveals nothing.
 	Rand io.Reader
+	// Now stamps the outbox messages' creation (nil: each transition's
+	// own time).
+	Now func() time.Time
 }
 
 var _ response.Journal = (*Journal)(nil)
 
-// Append implements response.Journal: one AppendRecords call, so one
-// transaction; transitions already stored with the same bytes are skipped
-// by the store.
+// Append implements response.Journal: one AppendRecordsWithMessages call,
+// so one transaction for the transitions and their webhook messages (one
+// per subscription of each notified actor); transitions already stored
+// with the same bytes are skipped by the store, with their messages.
 func (j *Journal) Append(ctx context.Context, ts []response.Transition) error {
+	subs, err := j.Store.Subscriptions(ctx)
+	if err != nil {
+		return err
+	}
 	recs := make([]store.GenericRecord, 0, len(ts))
+	msgs := make([][]notify.Message, 0, len(ts))
 	for i := range ts {
 		t := &ts[i]
 		body, err := t.Canonical()
@@ -59,9 +70,39 @@ func (j *Journal) Append(ctx context.Context, ts []response.Transition) error {
 		}
 		recs = append(recs, store.GenericRecord{Type: ledger.TypeAction, ID: t.ID, Time: t.At, Body: body,
 			Leaf: store.Leaf{Entry: e, Salt: salt}})
+		ms, err := messages(t, subs, j.now(t.At))
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, ms)
 	}
-	_, err := j.Store.AppendRecords(ctx, recs)
+	_, err = j.Store.AppendRecordsWithMessages(ctx, recs, msgs)
 	return err
+}
+
+func (j *Journal) now(fallback time.Time) time.Time {
+	if j.Now != nil {
+		return j.Now().UTC()
+	}
+	return fallback
+}
+
+// messages are the outbox messages of a transition: each notification,
+// to each subscription of its recipient.
+func messages(t *response.Transition, subs []notify.Subscription, now time.Time) ([]notify.Message, error) {
+	ns, err := t.Notifications()
+	if err != nil {
+		return nil, err
+	}
+	var out []notify.Message
+	for _, n := range ns {
+		ms, err := notify.Fanout(notify.Event{Key: n.Key, Type: n.Type, Recipient: n.Recipient, At: t.At, Data: n.Data}, subs, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ms...)
+	}
+	return out, nil
 }
 
 // page is how many records Since reads per query.
