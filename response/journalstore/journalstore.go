@@ -1,8 +1,6 @@
 // Package journalstore keeps response transitions in a pactwatch store: a
 // response.Journal over store.Store's generic records (ledger type
 // "action", record id = transition id, body = canonical bytes), each
-// appended with its ledger leaf.
-//
 // appended with its ledger leaf and, in the same transaction, the outbox
 // messages announcing it to each subscription of each notified actor. The
 // scheduler's safety does not depend on a lock alone: record ids are unique
