@@ -61,9 +61,9 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return pactwatch.FieldErrorf(pactwatch.EINVALID, "severity", "want minor, serious or grave")
 }
 
-// Policy holds what the agreement does not (yet) say about evaluation and
-// cases; the fields are requested for the agreement format in
-// /work/notes/requests-agreement.md. DefaultPolicy documents the defaults.
+// Policy holds how violations are evaluated and grouped into cases. An
+// agreement sets most fields in `cases:` (package pipeline maps them);
+// DefaultPolicy documents the defaults.
 type Policy struct {
 	// DistanceTolerance is the fraction of a withdrawal distance within
 	// which a measured distance is too close to call: the geodesic error

@@ -6,9 +6,9 @@ import (
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
-// Corroboration is the rule that says when independent sources agree. The
-// agreement will configure it (requested in /work/notes/requests-agreement.md
-// as `verification.corroboration`); until then DefaultCorroboration applies.
+// Corroboration is the rule that says when independent sources agree. An
+// agreement configures it as `verification.corroboration` (package
+// pipeline maps it); DefaultCorroboration applies where it is silent.
 //
 // An incident is corroborated when either
 //   - at least MinIndependent of its reports come from independent sources:
