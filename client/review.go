@@ -18,6 +18,7 @@ type IncidentQuery struct {
 	Category string      // comma-separated categories
 	Grade    string      // minimum Admiralty grade, e.g. B2
 	BBox     *[4]float64 // min lon, min lat, max lon, max lat
+	Area     string      // an area zone of the agreement, by id
 	Limit    int
 }
 
@@ -127,6 +128,7 @@ func (c *Client) Incidents(ctx context.Context, q IncidentQuery) (Incidents, err
 	set("status", q.Status)
 	set("category", q.Category)
 	set("grade", q.Grade)
+	set("area", q.Area)
 	if q.BBox != nil {
 		b := q.BBox
 		set("bbox", ftoa(b[0])+","+ftoa(b[1])+","+ftoa(b[2])+","+ftoa(b[3]))

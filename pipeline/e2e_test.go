@@ -396,6 +396,30 @@ func scenario(t *testing.T, dsn, dir string) {
 	if q, err := a1.Incidents(ctx, client.IncidentQuery{Grade: "A2"}); err != nil || len(q.Incidents) != 2 {
 		t.Fatalf("grade A2 filter: %d, %v", len(q.Incidents), err)
 	}
+	// Area: the zone Russia controls holds the shelling's origin and the
+	// tank (wholly or not: the filter looks at the estimate), not the
+	// howitzer on Ukraine's side.
+	q, err = a1.Incidents(ctx, client.IncidentQuery{Area: "russia-controlled"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inArea := map[string]bool{}
+	for _, raw := range q.Incidents {
+		var inc incident.Incident
+		if err := json.Unmarshal(raw, &inc); err != nil {
+			t.Fatal(err)
+		}
+		inArea[inc.ID] = true
+	}
+	if !inArea[shelling.ID] || !inArea[tank.ID] || inArea[howitzer.ID] {
+		t.Fatalf("incidents in russia-controlled: %v", inArea)
+	}
+	for _, bad := range []client.IncidentQuery{{Area: "ukraine-line"}, {Area: "atlantis"}, {Area: "russia-controlled", BBox: &[4]float64{36, 47, 39, 49}}} {
+		_, err := a1.Incidents(ctx, bad)
+		if pactwatch.ErrorCode(err) != pactwatch.EINVALID {
+			t.Fatalf("area %q: %v, want invalid", bad.Area, err)
+		}
+	}
 
 	// Claims and decisions, with their specific errors; nothing changes on
 	// error.

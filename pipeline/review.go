@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/compliance"
 	"github.com/pactwatch/pactwatch/geo"
 	"github.com/pactwatch/pactwatch/incident"
@@ -26,6 +27,10 @@ type Filter struct {
 	Area       orb.Geometry
 	Limit      int
 }
+
+// Agreement is the agreement the pipeline evaluates against (for
+// resolving zone names in filters).
+func (p *Pipeline) Agreement() *agreement.Agreement { return p.cfg.Agreement }
 
 // clone deep-copies v through JSON, so callers can read (and encode) what
 // the pipeline returns after its lock is released.

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/compliance"
 	"github.com/pactwatch/pactwatch/incident"
@@ -138,6 +140,28 @@ func incidentFilter(q map[string][]string) (pipeline.Filter, error) {
 	return f, nil
 }
 
+// zoneFilter narrows f to an agreement zone given by id (an area zone,
+// its geometry in force now); "" does not filter, and a bbox and a zone
+// together are refused.
+func zoneFilter(f *pipeline.Filter, a *agreement.Agreement, id string, now time.Time) error {
+	if id == "" {
+		return nil
+	}
+	if f.Area != nil {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "area", "give area or bbox, not both")
+	}
+	z := a.Zone(id)
+	if z == nil {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "area", "no zone %q in the agreement", id)
+	}
+	switch g := z.GeometryAt(now).(type) {
+	case orb.Polygon, orb.MultiPolygon:
+		f.Area = g
+		return nil
+	}
+	return pactwatch.FieldErrorf(pactwatch.EINVALID, "area", "zone %q is a %s, not an area", id, z.Kind)
+}
+
 func (s *Server) handleListIncidents(w http.ResponseWriter, r *http.Request) {
 	pl, err := s.pipe()
 	if err != nil {
@@ -146,6 +170,9 @@ func (s *Server) handleListIncidents(w http.ResponseWriter, r *http.Request) {
 	}
 	p := principalOf(r)
 	f, err := incidentFilter(r.URL.Query())
+	if err == nil {
+		err = zoneFilter(&f, pl.Agreement(), r.URL.Query().Get("area"), s.now())
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -107,7 +107,7 @@ func runIncidents(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return runSubcommands(ctx, "incidents", "Review incidents on a pactwatch server: the queue, one incident's versions and decisions, claims and decisions.\n"+
 		"Analysts, auditors and admins see everything; without a token (or as another role) only verified incidents, redacted.",
 		[]subcommand{
-			{"list", "[--status S] [--category C,…] [--grade G] [--bbox W,S,E,N] [--limit N] [--json]",
+			{"list", "[--status S] [--category C,…] [--grade G] [--area ZONE | --bbox W,S,E,N] [--limit N] [--json]",
 				"List incidents: without --status the review queue (awaiting review, oldest first).", incidentsList},
 			{"show", "[--json] ID", "Show an incident: counts, places, reports, versions and decisions.", incidentsShow},
 			{"claim", "ID", "Claim an incident for review (it shows as being reviewed by you until the claim expires).", incidentsClaim},
@@ -125,6 +125,7 @@ func incidentsList(ctx context.Context, fs *flag.FlagSet, api *apiFlags, stdout 
 	fs.StringVar(&q.Category, "category", "", "comma-separated categories")
 	fs.StringVar(&q.Grade, "grade", "", "minimum Admiralty grade, e.g. B2")
 	fs.StringVar(&bbox, "bbox", "", "min lon,min lat,max lon,max lat")
+	fs.StringVar(&q.Area, "area", "", "an area zone of the agreement, by id (e.g. a controlled area)")
 	fs.IntVar(&q.Limit, "limit", 100, "at most this many")
 	return func() error {
 		if fs.NArg() != 0 {
