@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pactwatch/pactwatch/notify"
 	"github.com/pactwatch/pactwatch/pipeline"
+	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -57,6 +59,12 @@ type Config struct {
 	// Pipeline serves the incidents and cases endpoints (nil: they answer
 	// 503) and is told when observations are accepted.
 	Pipeline *pipeline.Pipeline
+
+	// Response runs the response protocols and the scorecard (nil: those
+	// endpoints answer 503); Webhook is the key webhooks are signed with
+	// (published at /api/v1/notify/key).
+	Response *service.Service
+	Webhook  notify.Signer
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -116,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(cfg.Rate, cfg.Burst, cfg.Now)
 	s.verifier = newVerifier(ctx, cfg.Verifiers)
 	s.metrics = newMetrics()
-	s.routes = append(append(append(s.apiRoutes(), s.reviewRoutes()...), s.assessRoutes()...), cfg.Extra...)
+	s.routes = append(append(append(append(s.apiRoutes(), s.reviewRoutes()...), s.assessRoutes()...), s.responseRoutes()...), cfg.Extra...)
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
 		if rt.handler != nil {
