@@ -50,8 +50,8 @@ const (
 	incidentPrefix = "incident:"
 )
 
-// Config is what a Pipeline needs. Zero Incidents and Policy fields take the
-// engine's defaults (see FromAgreement).
+// Config is what a Pipeline needs. A zero Incidents or Policy takes the
+// engine's defaults; FromAgreement fills both from an agreement.
 type Config struct {
 	Store     store.Store
 	Agreement *agreement.Agreement
@@ -100,10 +100,10 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
-	if cfg.Incidents.MaxDistanceKm == 0 {
+	if cfg.Incidents == (incident.Config{}) {
 		cfg.Incidents = incident.DefaultConfig()
 	}
-	if cfg.Policy.AreaCellDeg == 0 && cfg.Policy.SeriousCount == 0 {
+	if cfg.Policy == (compliance.Policy{}) {
 		cfg.Policy = compliance.DefaultPolicy()
 	}
 	ev, err := compliance.New(cfg.Agreement, cfg.Policy)
