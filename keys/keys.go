@@ -19,6 +19,8 @@ import (
 	"runtime"
 	"strings"
 
+	"filippo.io/edwards25519"
+
 	"github.com/pactwatch/pactwatch"
 )
 
@@ -143,6 +145,9 @@ func ReadPublic(path string) (ed25519.PublicKey, error) {
 		if !ok {
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, path, "a %T, not an ed25519 key", k)
 		}
+		if err := CheckPublic(pub); err != nil {
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, path, "%s", pactwatch.ErrorMessage(err))
+		}
 		return pub, nil
 	}
 	pub, err := ParsePublic(string(data))
@@ -153,13 +158,40 @@ func ReadPublic(path string) (ed25519.PublicKey, error) {
 }
 
 // ParsePublic parses standard base64 of a raw 32-byte ed25519 public key,
-// ignoring surrounding white space.
+// ignoring surrounding white space. The base64 must be canonical (padded,
+// zero padding bits), so one key has one text, and the key must pass
+// CheckPublic.
 func ParsePublic(s string) (ed25519.PublicKey, error) {
 	b, err := base64.StdEncoding.Strict().DecodeString(strings.TrimSpace(s))
 	if err != nil || len(b) != ed25519.PublicKeySize {
 		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "want standard base64 of a 32-byte ed25519 public key")
 	}
+	if err := CheckPublic(b); err != nil {
+		return nil, err
+	}
 	return ed25519.PublicKey(b), nil
+}
+
+// CheckPublic refuses ed25519 public keys that cannot bind a signature to
+// its message: encodings that are not a point, non-canonical encodings, and
+// points of small order (the identity, the all-zero key, …), for which one
+// fixed signature verifies under ZIP-215 rules (observation.Verify) for
+// every message.
+func CheckPublic(pub []byte) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "want a 32-byte ed25519 public key")
+	}
+	pt, err := new(edwards25519.Point).SetBytes(pub)
+	if err != nil {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "not an ed25519 point")
+	}
+	if !bytes.Equal(pt.Bytes(), pub) {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "non-canonical ed25519 point encoding")
+	}
+	if new(edwards25519.Point).MultByCofactor(pt).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "a small-order point: signatures under it prove nothing")
+	}
+	return nil
 }
 
 func readSmall(path string) ([]byte, fs.FileInfo, error) {

@@ -151,6 +151,10 @@ func TestParsePublic(t *testing.T) {
 		{"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo=", false}, // URL alphabet
 		{"AAAA", false},
 		{"", false},
+		{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", false}, // all zero: a point of order 4
+		{"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", false}, // the identity
+		{"7P///////////////////////////////////////38=", false}, // y = p−1: order 2
+		{"7f///////////////////////////////////////38=", false}, // y = p: non-canonical
 	} {
 		_, err := ParsePublic(tt.in)
 		if (err == nil) != tt.ok {
