@@ -185,10 +185,14 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
+	resp, signer, err := newResponse(c, agr, st, time.Now, log)
+	if err != nil {
+		return nil, err
+	}
 	api, err := server.New(server.Config{
 		Store: st, DataDir: c.data, Log: log,
 		MaxBody: c.maxBody, MaxBatch: c.maxBatch, MaxEvidence: c.maxEvidence, Rate: c.rate,
-		Extra: server.LedgerRoutes(), Pipeline: pl,
+		Extra: server.LedgerRoutes(), Pipeline: pl, Response: resp, Webhook: signer,
 		Mount: func(mux *http.ServeMux, writeError func(http.ResponseWriter, *http.Request, error)) {
 			ls := logserver.New(st)
 			ls.Error = writeError
@@ -246,10 +250,12 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		defer close(a.bgDone)
 		piped := startPipeline(bg, pl, log)
 		reported := startReports(bg, st, agr, time.Now, log)
+		responded := startResponse(bg, resp, st, signer, time.Now, log)
 		if cp != nil {
 			_ = cp.Run(bg)
 		}
 		<-reported
+		<-responded
 		<-piped
 	}()
 	log.Info("serving", "url", a.url, "db", redactDSN(dsn), "agreement", agr.Hash())
