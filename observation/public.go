@@ -2,6 +2,7 @@ package observation
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/pactwatch/pactwatch/vocab"
@@ -15,6 +16,12 @@ import (
 const (
 	PublicGridDeg         = 0.05 // target and origin: about 5.6 km of latitude
 	PublicObserverGridDeg = 0.25 // observer: about 28 km of latitude
+
+	// PublicRadiusStepM is the step public uncertainty radii are rounded
+	// up to. Devices and patrols tend to report a fixed radius (a camera's
+	// 37 m); published to the metre it would link one source's reports
+	// across grid cells.
+	PublicRadiusStepM = 500.0
 )
 
 // metresPerDegree is the length of one degree of latitude (and of longitude
@@ -64,7 +71,7 @@ func Public(r Record) PublicObservation {
 		Grade:         r.Grade,
 	}
 	if r.Fire != nil {
-		p.FireDirection = r.Fire.Direction
+		p.FireDirection = PublicFireDirection(r.Fire.Direction)
 	}
 	if r.Provenance != nil {
 		p.ImportedFrom = r.Provenance.Format
@@ -85,8 +92,8 @@ func CanonicalPublic(p PublicObservation) ([]byte, error) {
 }
 
 // coarsen snaps p to the nearest grid point and widens its uncertainty by
-// the most the snapping moved it (half a cell's diagonal), rounded up to a
-// whole metre, so the public radius still contains the reported one.
+// the most the snapping moved it (half a cell's diagonal), rounded up to
+// PublicRadiusStepM, so the public radius still contains the reported one.
 func coarsen(p *Position, grid float64) *Position {
 	if p == nil {
 		return nil
@@ -106,9 +113,32 @@ func coarsen(p *Position, grid float64) *Position {
 	}
 	// The east-west half-cell is widest on the cell's edge nearest the
 	// equator; using the unscaled width keeps the bound simple and safe.
+	// Rounding up to PublicRadiusStepM hides the reported radius (a
+	// device's fingerprint) and keeps the circle containing the reported one.
 	return &Position{
 		Lat:          lat,
 		Lon:          lon,
-		UncertaintyM: math.Ceil(p.UncertaintyM + math.Sqrt2*half),
+		UncertaintyM: math.Ceil((p.UncertaintyM+math.Sqrt2*half)/PublicRadiusStepM) * PublicRadiusStepM,
 	}
+}
+
+// compassPoints are the directions a public fire direction may name: eight
+// points, 45° each, coarse enough not to locate anyone.
+var compassPoints = map[string]bool{"N": true, "NE": true, "E": true, "SE": true, "S": true, "SW": true, "W": true, "NW": true}
+
+// PublicFireDirection returns what the public sees of fire.direction, which
+// the signer may fill with any text: "X to Y" for two different points of
+// an eight-point compass (written "X to Y", "X→Y", "X->Y" or "X-Y", any
+// case and spacing), and "" for anything else. Free text stays private
+// for the same reason as the narrative: it can name people and places.
+func PublicFireDirection(s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	for _, sep := range []string{"→", "->", "-"} {
+		s = strings.Replace(s, sep, " TO ", 1)
+	}
+	f := strings.Fields(s)
+	if len(f) != 3 || f[1] != "TO" || !compassPoints[f[0]] || !compassPoints[f[2]] || f[0] == f[2] {
+		return ""
+	}
+	return f[0] + " to " + f[2]
 }

@@ -77,3 +77,49 @@ func TestPublicGridEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicRadiusHidesReportedRadius: devices report fixed radii (a
+// camera's 37 m), so a public radius that keeps the reported one to the
+// metre links observations of one source across grid cells.
+func TestPublicRadiusHidesReportedRadius(t *testing.T) {
+	for _, grid := range []float64{PublicGridDeg, PublicObserverGridDeg} {
+		at := func(lat, lon, r float64) float64 {
+			return coarsen(&Position{Lat: lat, Lon: lon, UncertaintyM: r}, grid).UncertaintyM
+		}
+		if a, b := at(48.01, 37.76, 37), at(48.51, 38.12, 40); a != b {
+			t.Errorf("grid %v: radii 37 m and 40 m publish as %v and %v", grid, a, b)
+		}
+		for _, r := range []float64{0, 37, 400, 1500, 9999, MaxUncertaintyM} {
+			got := at(48.01, 37.76, r)
+			if math.Mod(got, PublicRadiusStepM) != 0 {
+				t.Errorf("grid %v: radius %v publishes as %v, not a multiple of %v", grid, r, got, PublicRadiusStepM)
+			}
+			if got < r+math.Sqrt2*grid/2*metresPerDegree || got >= r+math.Sqrt2*grid/2*metresPerDegree+PublicRadiusStepM {
+				t.Errorf("grid %v: radius %v publishes as %v", grid, r, got)
+			}
+		}
+	}
+}
+
+// TestPublicFireDirection: fire.direction is free text in the signed body;
+// only a closed compass form reaches the public, never other text.
+func TestPublicFireDirection(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"W to E", "W to E"},
+		{"w to e", "W to E"},
+		{" NW  to  SE ", "NW to SE"},
+		{"W→E", "W to E"},
+		{"W-E", "W to E"},
+		{"N to N", ""},
+		{"WNW to E", ""},
+		{"from Petro's garden to the school", ""},
+		{"W to E (seen by Ivan)", ""},
+		{"", ""},
+	} {
+		r := testRecord()
+		r.Fire.Direction = tt.in
+		if got := Public(r).FireDirection; got != tt.want {
+			t.Errorf("fire.direction %q publishes as %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -203,6 +203,15 @@ func (v *validator) err() error {
 	return errors.Join(v.errs...)
 }
 
+// idVersions are the UUID versions an id may have. The id is public (in
+// the public projection and the public ledger entry), so it must not link
+// reports to their source: v4 is random, v5 a hash of a name (imports and
+// drafts derive it), v7 a millisecond time plus random bits. v1 and v6
+// carry the generating device's MAC address and a 100-ns clock, which
+// would make every report of one device linkable; v3 (MD5) and v8
+// (anything) say nothing about what they hold.
+var idVersions = map[uuid.Version]bool{4: true, 5: true, 7: true}
+
 func (v *validator) uuid(field, s string) {
 	u, err := uuid.Parse(s)
 	switch {
@@ -210,6 +219,10 @@ func (v *validator) uuid(field, s string) {
 		v.add(field, "want a UUID in lowercase 8-4-4-4-12 form")
 	case u == uuid.Nil:
 		v.add(field, "the nil UUID is not an id")
+	case u.Variant() != uuid.RFC4122:
+		v.add(field, "want an RFC 9562 UUID (variant bits 10)")
+	case !idVersions[u.Version()]:
+		v.add(field, "UUID version "+strconv.Itoa(int(u.Version()))+" is not accepted: want a random (version 4), name-based (version 5) or time-ordered (version 7) UUID; versions 1 and 6 reveal the device's MAC address")
 	}
 }
 

@@ -48,6 +48,18 @@ func TestValidateAcceptsValid(t *testing.T) {
 	if err := o.Validate(testNow, time.Minute); err != nil {
 		t.Fatalf("minimal: %v", err)
 	}
+	// Random (v4), name-based SHA-1 (v5, imports and drafts) and
+	// time-ordered without a MAC (v7) ids are accepted.
+	for _, id := range []string{
+		"0b7e6c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c",
+		"886313e1-3b8a-5372-9b90-0c9aee199e5d",
+		"01936a4e-7c2b-7d3e-9f01-23456789abcd",
+	} {
+		o.ID = id
+		if err := o.Validate(testNow, time.Minute); err != nil {
+			t.Errorf("id %s: %v", id, err)
+		}
+	}
 }
 
 func TestValidateRejects(t *testing.T) {
@@ -61,6 +73,14 @@ func TestValidateRejects(t *testing.T) {
 		{"id uppercase", func(o *Observation) { o.ID = strings.ToUpper(o.ID) }, "id", "lowercase"},
 		{"id braces", func(o *Observation) { o.ID = "{" + o.ID + "}" }, "id", "UUID"},
 		{"nil uuid", func(o *Observation) { o.ID = "00000000-0000-0000-0000-000000000000" }, "id", "nil UUID"},
+		// v1 and v6 carry the generating device's MAC address and a
+		// 100-ns clock: every report of one device would be linkable.
+		{"uuid v1", func(o *Observation) { o.ID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }, "id", "version 1"},
+		{"uuid v6", func(o *Observation) { o.ID = "1ec9414c-232a-6b00-b3c8-9e6bdeced846" }, "id", "version 6"},
+		{"uuid v3", func(o *Observation) { o.ID = "3d813cbb-47fb-32ba-91df-831e1593ac29" }, "id", "version 3"},
+		{"uuid v8", func(o *Observation) { o.ID = "5f0c2a4e-9b1d-8c3e-a7f8-6e5d4c3b2a19" }, "id", "version 8"},
+		{"uuid max", func(o *Observation) { o.ID = "ffffffff-ffff-ffff-ffff-ffffffffffff" }, "id", "RFC 9562"},
+		{"uuid variant", func(o *Observation) { o.ID = "5f0c2a4e-9b1d-4c3e-c7f8-6e5d4c3b2a19" }, "id", "RFC 9562"},
 		{"precision", func(o *Observation) { o.TimePrecision = "fortnight" }, "time_precision", "want one of"},
 		{"observed zero", func(o *Observation) { o.ObservedAt = time.Time{} }, "observed_at", "required"},
 		{"observed future", func(o *Observation) { o.ObservedAt = testNow.Add(2 * time.Minute) }, "observed_at", "future"},
