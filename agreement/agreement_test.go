@@ -413,7 +413,7 @@ var brokenTests = []struct {
 		`bad-keys.yaml:12:49: mission.witnesses[0].public_key: not a cosignature/v1 verifier key (name+hash+base64 of 0x04 and an Ed25519 public key)`,
 		`bad-keys.yaml:13:49: mission.witnesses[1].public_key: key name "press-witness.example" must be the witness name "other-witness.example"`,
 		`bad-keys.yaml:14:19: mission.witness_quorum: quorum 3 is more than the 2 witness(es) listed`,
-		`bad-keys.yaml:17:41: keys[0].public_key: not an Ed25519 public key: want the base64 of 32 bytes`,
+		`bad-keys.yaml:17:41: keys[0].public_key: not an Ed25519 public key: want the base64 of 32 bytes (canonical: padded, unused bits zero)`,
 		`bad-keys.yaml:18:5: keys[1]: a party_liaison key must say whose liaison it is (of:)`,
 		`bad-keys.yaml:19:33: keys[2].of: only liaison keys act for someone`,
 		`bad-keys.yaml:19:52: keys[2].public_key: duplicate public key (first used at line 18)`,

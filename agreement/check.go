@@ -24,7 +24,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/geo"
+	"github.com/pactwatch/pactwatch/keys"
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
@@ -198,6 +200,11 @@ func (c *checker) partyRef(path, id string) {
 
 func (c *checker) mission() {
 	m := c.a.Mission
+	// Ed25519 keys of the log and the witnesses: a cosignature does not
+	// commit to the witness's name, so one key listed under two names
+	// would count twice towards the quorum, and the log must not witness
+	// itself.
+	pubs := map[string]string{}
 	if k := m.Log.PublicKey; k != "" {
 		v, err := note.NewVerifier(k)
 		switch {
@@ -205,6 +212,13 @@ func (c *checker) mission() {
 			c.addf("mission.log.public_key", "not a signed-note verifier key (name+hash+base64 of 0x01 and an Ed25519 public key): %v", err)
 		case m.Log.Origin != "" && v.Name() != m.Log.Origin:
 			c.addf("mission.log.public_key", "key name %q must be the log origin %q", v.Name(), m.Log.Origin)
+		default:
+			if raw := noteKey(k); raw != nil {
+				if err := keys.CheckPublic(raw); err != nil {
+					c.addf("mission.log.public_key", "%s", pactwatch.ErrorMessage(err))
+				}
+				pubs[string(raw)] = "mission.log.public_key"
+			}
 		}
 	}
 	names := map[string]string{}
@@ -214,12 +228,22 @@ func (c *checker) mission() {
 		if w.PublicKey == "" {
 			continue
 		}
-		name, err := parseCosignatureKey(w.PublicKey)
+		name, raw, err := parseCosignatureKey(w.PublicKey)
 		switch {
 		case err != nil:
 			c.addf(path+".public_key", "%v", err)
 		case w.Name != "" && name != w.Name:
 			c.addf(path+".public_key", "key name %q must be the witness name %q", name, w.Name)
+		default:
+			if err := keys.CheckPublic(raw); err != nil {
+				c.addf(path+".public_key", "%s", pactwatch.ErrorMessage(err))
+				continue
+			}
+			if first, dup := pubs[string(raw)]; dup {
+				c.addf(path+".public_key", "the same Ed25519 key as %s: every witness needs its own key, distinct from the log's", first)
+				continue
+			}
+			pubs[string(raw)] = path + ".public_key"
 		}
 	}
 	if m.WitnessQuorum > len(m.Witnesses) {
@@ -230,22 +254,36 @@ func (c *checker) mission() {
 // parseCosignatureKey checks a tlog-cosignature/v1 verifier key:
 // name+hash+base64(0x04‖32-byte Ed25519 key), where hash is the first four
 // bytes of SHA-256(name‖"\n"‖0x04‖key). It returns the key's name.
-func parseCosignatureKey(vkey string) (string, error) {
+func parseCosignatureKey(vkey string) (name string, pub []byte, err error) {
 	const want = "not a cosignature/v1 verifier key (name+hash+base64 of 0x04 and an Ed25519 public key)"
 	name, rest, ok1 := strings.Cut(vkey, "+")
 	hash16, key64, ok2 := strings.Cut(rest, "+")
-	key, err := base64.StdEncoding.DecodeString(key64)
+	key, err := base64.StdEncoding.Strict().DecodeString(key64)
 	if !ok1 || !ok2 || name == "" || len(hash16) != 8 || err != nil {
-		return "", fmt.Errorf("%s", want)
+		return "", nil, fmt.Errorf("%s", want)
 	}
 	if len(key) != 33 || key[0] != 0x04 {
-		return "", fmt.Errorf("%s: wrong algorithm or length", want)
+		return "", nil, fmt.Errorf("%s: wrong algorithm or length", want)
 	}
 	h := sha256.Sum256(append([]byte(name+"\n"), key...))
 	if fmt.Sprintf("%08x", binary.BigEndian.Uint32(h[:4])) != hash16 {
-		return "", fmt.Errorf("%s: the key hash %s does not match the key", want, hash16)
+		return "", nil, fmt.Errorf("%s: the key hash %s does not match the key", want, hash16)
 	}
-	return name, nil
+	return name, key[1:], nil
+}
+
+// noteKey returns the Ed25519 key of a signed-note verifier key that
+// note.NewVerifier accepted (name+hash+base64(0x01‖key)), or nil.
+func noteKey(vkey string) []byte {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	key, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(key) != 33 {
+		return nil
+	}
+	return key[1:]
 }
 
 func (c *checker) keys() {
@@ -267,11 +305,17 @@ func (c *checker) keys() {
 			c.addf(path+".of", "unknown party %q", k.Of)
 		}
 		if k.PublicKey != "" {
-			raw, err := base64.StdEncoding.DecodeString(k.PublicKey)
+			// What keys.ParsePublic accepts, as serve and the admin API: canonical base64
+			// (so one key has one spelling and duplicates compare equal)
+			// and no small-order point, under which one signature verifies
+			// for every observation.
+			raw, err := base64.StdEncoding.Strict().DecodeString(k.PublicKey)
 			if err != nil || len(raw) != 32 {
-				c.addf(path+".public_key", "not an Ed25519 public key: want the base64 of 32 bytes")
+				c.addf(path+".public_key", "not an Ed25519 public key: want the base64 of 32 bytes (canonical: padded, unused bits zero)")
+			} else if err := keys.CheckPublic(raw); err != nil {
+				c.addf(path+".public_key", "%s", pactwatch.ErrorMessage(err))
 			} else {
-				c.uniqueValue(pubs, "public key", k.PublicKey, path+".public_key")
+				c.uniqueValue(pubs, "public key", string(raw), path+".public_key")
 			}
 		}
 		from := c.date(path+".valid_from", k.ValidFrom)
