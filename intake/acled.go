@@ -50,10 +50,11 @@ var acledPrecision = map[string]string{
 	"1": observation.PrecisionDay, "2": observation.PrecisionWeek, "3": observation.PrecisionMonth,
 }
 
-// weaponKeywords guess a weapon class from ACLED's notes, most specific
-// first ("anti-tank" before "tank", "Tornado" before "MLRS"). A guess is
-// better than nothing for withdrawal-zone rules and is marked as coming from
-// an open source; analysts see the notes in the narrative.
+// weaponKeywords guess a weapon class from ACLED's notes. A guess is better
+// than nothing for withdrawal-zone rules and is marked as coming from an
+// open source; analysts see the notes in the narrative. Words match whole
+// (a plural "s" allowed): "grad" is not "gradually", "tank" not "tanker"
+// nor "anti-tank".
 var weaponKeywords = []struct {
 	words []string
 	class vocab.WeaponClass
@@ -68,6 +69,17 @@ var weaponKeywords = []struct {
 	{[]string{"shahed", "geran", "lancet", "loitering", "drone", "uav"}, vocab.AttackDrone},
 	{[]string{"helicopter"}, vocab.AttackHelicopter},
 	{[]string{"guided aerial bomb", "kab", "aircraft", "jet", "su-34", "su-25"}, vocab.CombatAircraft},
+}
+
+// withdrawalKm ranks the classes a withdrawal commitment pulls back from a
+// contact line by the distances of the Minsk package (2015), the pattern
+// later agreements follow: heavy MLRS and Tochka 140 km, MLRS 70 km,
+// artillery of 100 mm and more 50 km; mortars, tanks, lighter artillery and
+// anti-tank guns 15 km (the September 2015 addendum). It only orders the
+// guess; the mission's agreement sets the real distances.
+var withdrawalKm = map[vocab.WeaponClass]int{
+	vocab.HeavyMLRS: 140, vocab.TacticalMissile: 140, vocab.MLRS: 70, vocab.Artillery: 50,
+	vocab.Mortar: 15, vocab.Tank: 15, vocab.ArtilleryUnder100: 15, vocab.AntiTank: 15,
 }
 
 var missileWords = []string{"missile", "iskander", "kalibr", "kh-101", "kinzhal"}
@@ -212,15 +224,42 @@ func acledGrade(scale string) vocab.Grade {
 	return DefaultGrade
 }
 
+// guessWeapon returns the weapon class the notes name. When they name
+// several, it returns the one with the largest withdrawal distance, so a
+// violation of the stricter commitment is not measured against a laxer
+// one ("artillery and mortars" is artillery, 50 km, not mortar, 15 km);
+// when none is larger (mortars and tanks) or the classes are not on one
+// withdrawal ladder (a drone and artillery), it returns unknown and leaves
+// the choice to an analyst reading the narrative.
 func guessWeapon(notes string) vocab.WeaponClass {
+	var named []vocab.WeaponClass
 	for _, k := range weaponKeywords {
-		for _, w := range k.words {
-			if containsWord(notes, w) {
-				return k.class
-			}
+		if containsAny(notes, k.words) {
+			named = append(named, k.class)
 		}
 	}
-	return ""
+	switch len(named) {
+	case 0:
+		return ""
+	case 1:
+		return named[0]
+	}
+	best, bestKm, tie := vocab.WeaponClass(""), 0, false
+	for _, c := range named {
+		km, ok := withdrawalKm[c]
+		switch {
+		case !ok:
+			return vocab.UnknownWeapon
+		case km > bestKm:
+			best, bestKm, tie = c, km, false
+		case km == bestKm:
+			tie = true
+		}
+	}
+	if tie {
+		return vocab.UnknownWeapon
+	}
+	return best
 }
 
 // acledNarrative keeps what an analyst needs to judge the row: the notes,
@@ -265,9 +304,9 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
-// containsWord reports whether w occurs in s not inside a longer word
-// ("tank" in "tanks" yes, in "tanker"… also yes: only the start is
-// checked, so plurals match while "antitank" does not match "tank").
+// containsWord reports whether w occurs in s as a whole word, allowing a
+// plural "s" or "es": "tank" is in "tanks" but not in "tanker", "antitank"
+// or "anti-tank" (a hyphen joins words); "shahed" is in "shahed-136".
 func containsWord(s, w string) bool {
 	for i := 0; ; {
 		j := strings.Index(s[i:], w)
@@ -276,10 +315,23 @@ func containsWord(s, w string) bool {
 		}
 		j += i
 		if j == 0 || !isLetter(s[j-1]) {
-			return true
+			end := j + len(w)
+			for _, suffix := range []string{"", "s", "es"} {
+				if strings.HasPrefix(s[end:], suffix) && !wordGoesOn(s, end+len(suffix)) {
+					return true
+				}
+			}
 		}
 		i = j + 1
 	}
 }
 
-func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || c == '-' }
+// isLetter reports whether c continues a word backwards: a letter, a
+// hyphen, or a byte of a non-ASCII character.
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || c == '-' || c >= 0x80 }
+
+// wordGoesOn reports whether a word goes on at s[i]: a letter or a non-ASCII
+// character (a hyphen ends the word, as in "shahed-136").
+func wordGoesOn(s string, i int) bool {
+	return i < len(s) && ('a' <= s[i] && s[i] <= 'z' || s[i] >= 0x80)
+}

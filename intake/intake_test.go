@@ -89,13 +89,13 @@ func TestACLEDMapping(t *testing.T) {
 		precision   string
 		grade       vocab.Grade
 	}{
-		{"UKR201341", []vocab.Category{vocab.Explosion}, vocab.Mortar, 2000, "day", "C6"},
+		{"UKR201341", []vocab.Category{vocab.Explosion}, vocab.Artillery, 2000, "day", "C6"}, // "artillery and mortars"
 		{"UKR201342", []vocab.Category{vocab.DroneStrike, vocab.CivilianCasualty}, vocab.AttackDrone, 2000, "day", "C6"},
 		{"UKR201343", []vocab.Category{vocab.Airstrike}, vocab.CombatAircraft, 15000, "day", "C6"},
 		{"UKR201344", []vocab.Category{vocab.MineUXO, vocab.CivilianCasualty}, "", 15000, "week", "C6"},
 		{"UKR201345", []vocab.Category{vocab.BurstOfFire}, "", 2000, "day", "C6"},
 		{"UKR201346", []vocab.Category{vocab.MissileStrike, vocab.CivilianCasualty}, "", 2000, "day", "C6"},
-		{"UKR201350", []vocab.Category{vocab.Explosion}, vocab.Mortar, 50000, "month", "C6"},
+		{"UKR201350", []vocab.Category{vocab.Explosion}, vocab.Artillery, 50000, "month", "C6"}, // "mortars and tube artillery"
 		{"UKR201351", []vocab.Category{vocab.MineUXO}, vocab.AttackDrone, 2000, "day", "C6"},
 	} {
 		got := byEvent[tt.event]
@@ -256,9 +256,44 @@ func TestContainsWord(t *testing.T) {
 		{"tank", "tank", true},
 		{"a grad launcher", "grad", true},
 		{"upgraded", "grad", false},
+		{"the front moved gradually", "grad", false},
+		{"a fuel tanker burned", "tank", false},
+		{"near the jetty", "jet", false},
+		{"with mortars.", "mortar", true},
+		{"shahed-136 drones", "shahed", true},
+		{"howitzers", "howitzer", true},
+		{"grad,", "grad", true},
 	} {
 		if got := containsWord(tt.s, tt.w); got != tt.want {
 			t.Errorf("containsWord(%q, %q) = %v", tt.s, tt.w, got)
+		}
+	}
+}
+
+// TestGuessWeapon: when the notes name several classes, the guess must not
+// make a violation disappear by choosing the class with the shorter
+// withdrawal distance ("artillery and mortars" is not a mortar event).
+func TestGuessWeapon(t *testing.T) {
+	for _, tt := range []struct {
+		notes string
+		want  vocab.WeaponClass
+	}{
+		{"shelled with artillery and mortars", vocab.Artillery},
+		{"with mortars and tube artillery", vocab.Artillery},
+		{"mortar fire", vocab.Mortar},
+		{"grad mlrs and howitzers", vocab.MLRS},
+		{"artillery, grad and smerch", vocab.HeavyMLRS},
+		{"a tochka and a howitzer", vocab.TacticalMissile},
+		{"tanks and mortars", vocab.UnknownWeapon},    // both 15 km: no more serious one
+		{"a drone and artillery", vocab.UnknownWeapon}, // not comparable
+		{"shahed drones", vocab.AttackDrone},
+		{"the front moved gradually", ""},
+		{"a fuel tanker burned near the jetty", ""},
+		{"anti-tank missile", vocab.AntiTank},
+		{"", ""},
+	} {
+		if got := guessWeapon(tt.notes); got != tt.want {
+			t.Errorf("guessWeapon(%q) = %q, want %q", tt.notes, got, tt.want)
 		}
 	}
 }
