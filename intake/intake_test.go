@@ -284,7 +284,7 @@ func TestGuessWeapon(t *testing.T) {
 		{"grad mlrs and howitzers", vocab.MLRS},
 		{"artillery, grad and smerch", vocab.HeavyMLRS},
 		{"a tochka and a howitzer", vocab.TacticalMissile},
-		{"tanks and mortars", vocab.UnknownWeapon},    // both 15 km: no more serious one
+		{"tanks and mortars", vocab.UnknownWeapon},     // both 15 km: no more serious one
 		{"a drone and artillery", vocab.UnknownWeapon}, // not comparable
 		{"shahed drones", vocab.AttackDrone},
 		{"the front moved gradually", ""},
