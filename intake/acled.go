@@ -164,7 +164,7 @@ func (im *importer) acledRow(row map[string]string, line int) {
 		grade = acledGrade(row["source_scale"])
 	}
 	o := observation.Observation{
-		ID:            id("acled:" + eventID),
+		ID:            im.id("acled:" + eventID),
 		ObservedAt:    at,
 		TimePrecision: prec,
 		Target:        &observation.Position{Lat: lat, Lon: lon, UncertaintyM: uncertainty},
@@ -188,7 +188,7 @@ func (im *importer) acledRow(row map[string]string, line int) {
 	// the mission's humanitarian section, not only a ceasefire violation.
 	if o.Category != vocab.CivilianCasualty && fatalities > 0 && row["civilian_targeting"] != "" {
 		c := o
-		c.ID = id("acled:" + eventID + ":civilian_casualty")
+		c.ID = im.id("acled:" + eventID + ":civilian_casualty")
 		c.Category = vocab.CivilianCasualty
 		c.Count = fatalities
 		c.WeaponClass = ""

@@ -132,7 +132,7 @@ func (im *importer) csv(data []byte) error {
 			continue
 		}
 		if o.ID == "" {
-			o.ID = id(im.rowName(line))
+			o.ID = im.id(im.rowName(line))
 		}
 		im.add(line, row["source_id"], o)
 	}

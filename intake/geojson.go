@@ -143,7 +143,7 @@ func (im *importer) feature(raw jsontext.Value, row int) (observation.Observatio
 		return observation.Observation{}, pactwatch.FieldErrorf(pactwatch.EINVALID, "properties.uncertainty_m", "given without a Point geometry")
 	}
 	if o.ID == "" {
-		o.ID = id(im.rowName(row))
+		o.ID = im.id(im.rowName(row))
 	}
 	return o, nil
 }

@@ -5,11 +5,14 @@
 // imported record is as accountable as a patrol's.
 //
 // Imports are deterministic: the same file yields the same observation ids
-// (UUIDv5), so importing it again creates no duplicates — the server finds
-// the ids already stored.
+// (keyed by the mission's ImportOptions.IDKey, so that only the mission can
+// compute them), and with ImportOptions.SignedAt fixed the same signed
+// bytes, so importing it again is a no-op — the server finds the ids
+// already stored with the same bytes.
 package intake
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -49,8 +52,9 @@ var namespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/pactw
 
 // ImportOptions tune an import. The zero value is usable.
 type ImportOptions struct {
-	// Now is the clock: imported observations are signed at Now (to the
-	// second) and validated against it. Default time.Now.
+	// Now is the clock: imported observations are validated against it
+	// and, unless SignedAt is set, signed at Now (to the second). Default
+	// time.Now.
 	Now func() time.Time
 	// Skew is the clock-skew allowance passed to Validate.
 	Skew time.Duration
@@ -63,7 +67,26 @@ type ImportOptions struct {
 	// MaxBytes and MaxRows bound the file (ETOOLARGE beyond them).
 	MaxBytes int64
 	MaxRows  int
+	// IDKey is the mission's secret key for import ids (at least
+	// MinIDKeyLen bytes), the same for every import of one mission. Ids
+	// are then HMAC-SHA-256 of the row's name under IDKey, shaped as
+	// version 4 UUIDs: ids are public (projection and ledger), and without
+	// a key anyone holding a spreadsheet could compute its ids and ask the
+	// ledger whether the mission imported it. Without IDKey the ids are
+	// the public UUIDv5 of the name — fit only for files that are public
+	// anyway, and for dry runs.
+	IDKey []byte
+	// SignedAt, when set, is the signed_at of every imported observation
+	// (to the second) instead of Now. The signed bytes of a row then
+	// depend on the file alone, so importing the file again is a no-op:
+	// the server finds the same ids with the same bytes already stored.
+	// It must not be after Now (+Skew). Rows observed more than
+	// observation.SignedBeforeObservedSlack after it are rejected.
+	SignedAt time.Time
 }
+
+// MinIDKeyLen is the shortest IDKey accepted: 128 bits.
+const MinIDKeyLen = 16
 
 // Reject is a row (or GeoJSON feature) that was not imported, and why.
 // Row is the 1-based line of a CSV record (the header is line 1) or the
@@ -84,6 +107,13 @@ func Import(format string, r io.Reader, opt ImportOptions) (obs []observation.Ob
 	if !opt.SourceType.Valid() {
 		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "source_type", "unknown source type %q", opt.SourceType)
 	}
+	if n := len(opt.IDKey); n > 0 && n < MinIDKeyLen {
+		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "id_key", "want a key of at least %d bytes, got %d", MinIDKeyLen, n)
+	}
+	if !opt.SignedAt.IsZero() && opt.SignedAt.After(opt.Now().Add(opt.Skew)) {
+		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "signed_at", "%s is in the future (now %s)",
+			opt.SignedAt.UTC().Format(time.RFC3339), opt.Now().UTC().Format(time.RFC3339))
+	}
 	if opt.Grade != "" && !opt.Grade.Valid() {
 		return nil, nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "grade", "want an Admiralty grade such as B2, got %q", opt.Grade)
 	}
@@ -94,8 +124,11 @@ func Import(format string, r io.Reader, opt ImportOptions) (obs []observation.Ob
 	if int64(len(data)) > opt.MaxBytes {
 		return nil, nil, pactwatch.Errorf(pactwatch.ETOOLARGE, "file larger than %d bytes", opt.MaxBytes)
 	}
-	sum := sha256.Sum256(data)
-	im := &importer{opt: opt, format: format, fileHash: hex.EncodeToString(sum[:]), signedAt: opt.Now().UTC().Truncate(time.Second)}
+	signedAt := opt.SignedAt
+	if signedAt.IsZero() {
+		signedAt = opt.Now()
+	}
+	im := &importer{opt: opt, format: format, fileHash: fileSHA256(data), signedAt: signedAt.UTC().Truncate(time.Second)}
 	switch format {
 	case "csv":
 		err = im.csv(data)
@@ -110,6 +143,12 @@ func Import(format string, r io.Reader, opt ImportOptions) (obs []observation.Ob
 		return nil, nil, err
 	}
 	return im.obs, im.rejects, nil
+}
+
+// fileSHA256 names a file in provenance: lowercase hex SHA-256.
+func fileSHA256(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 func (o ImportOptions) withDefaults() ImportOptions {
@@ -162,8 +201,26 @@ func (im *importer) rejectErr(row int, err error) {
 	im.rejects = append(im.rejects, Reject{Row: row, Reason: strings.Join(parts, "; ")})
 }
 
-// id returns the deterministic id of the observation made from name.
-func id(name string) string { return uuid.NewSHA1(namespace, []byte(name)).String() }
+// idContext separates import ids from any other use of the mission's key.
+const idContext = "pactwatch/intake/id/v1\n"
+
+// id returns the deterministic id of the observation made from name: the
+// first 16 bytes of HMAC-SHA-256(IDKey, context ‖ name) with the version 4
+// and RFC 9562 variant bits set (a keyed pseudorandom function is
+// indistinguishable from random to whoever lacks the key), or without a key
+// the public UUIDv5 of name.
+func (im *importer) id(name string) string {
+	if len(im.opt.IDKey) == 0 {
+		return uuid.NewSHA1(namespace, []byte(name)).String()
+	}
+	mac := hmac.New(sha256.New, im.opt.IDKey)
+	mac.Write([]byte(idContext + name))
+	var u uuid.UUID
+	copy(u[:], mac.Sum(nil))
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return u.String()
+}
 
 // rowName names a row of this file for id.
 func (im *importer) rowName(row int) string {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/vocab"
@@ -386,5 +388,124 @@ func BenchmarkImportACLED(b *testing.B) {
 		if err != nil || len(rejects) != 0 || len(obs) != 20_000 {
 			b.Fatalf("%v, %d rejects, %d observations", err, len(rejects), len(obs))
 		}
+	}
+}
+
+var testIDKey = []byte("mission secret for import ids, test only")
+
+// TestImportIDsNeedTheMissionKey: anyone holding a spreadsheet could
+// compute ids derived from its hash alone and ask the public ledger whether
+// the mission imported it. Under IDKey only the mission can.
+func TestImportIDsNeedTheMissionKey(t *testing.T) {
+	data, _ := os.ReadFile("testdata/observations.csv")
+	run := func(key []byte) []observation.Observation {
+		t.Helper()
+		opt := testOptions()
+		opt.IDKey = key
+		obs, _, err := Import("csv", bytes.NewReader(data), opt)
+		if err != nil || len(obs) < 2 {
+			t.Fatalf("%v, %d observations", err, len(obs))
+		}
+		return obs
+	}
+	public := uuid.NewSHA1(namespace, []byte("csv:"+fileSHA256(data)+":2")).String()
+	legacy, a, a2 := run(nil), run(testIDKey), run(testIDKey)
+	b := run([]byte("another mission's secret key...."))
+	if legacy[0].ID != public {
+		t.Fatalf("without a key: id %s, want the public UUIDv5 %s", legacy[0].ID, public)
+	}
+	for i := range a {
+		if a[i].Provenance.Row == 4 { // the row with its own id keeps it
+			continue
+		}
+		if a[i].ID == legacy[i].ID || a[i].ID == b[i].ID || a[i].ID != a2[i].ID {
+			t.Errorf("row %d: ids %s (key) %s (no key) %s (other key) %s (key again)",
+				a[i].Provenance.Row, a[i].ID, legacy[i].ID, b[i].ID, a2[i].ID)
+		}
+		if u := uuid.MustParse(a[i].ID); u.Version() != 4 || u.Variant() != uuid.RFC4122 {
+			t.Errorf("row %d: id %s is not a version 4 UUID", a[i].Provenance.Row, a[i].ID)
+		}
+	}
+	opt := testOptions()
+	opt.IDKey = []byte("short")
+	if _, _, err := Import("csv", bytes.NewReader(data), opt); pactwatch.ErrorCode(err) != pactwatch.EINVALID ||
+		!strings.Contains(err.Error(), "id_key") {
+		t.Errorf("short key: %v", err)
+	}
+}
+
+// TestACLEDIDsStableAcrossExports: ACLED ids come from event_id_cnty under
+// the key, so the same event in a later export (other rows, other hash)
+// keeps its id.
+func TestACLEDIDsStableAcrossExports(t *testing.T) {
+	data, _ := os.ReadFile("testdata/acled.csv")
+	lines := strings.SplitAfter(string(data), "\n")
+	later := lines[0] + strings.Join(lines[2:], "") + lines[1] // first event moved to the end
+	ids := func(in string) map[string]string {
+		opt := testOptions()
+		opt.IDKey = testIDKey
+		obs, _, err := Import("acled", strings.NewReader(in), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, o := range obs {
+			m[o.Provenance.SourceID+"/"+string(o.Category)] = o.ID
+		}
+		return m
+	}
+	a, b := ids(string(data)), ids(later)
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("%d vs %d observations", len(a), len(b))
+	}
+	for k, id := range a {
+		if b[k] != id {
+			t.Errorf("%s: id %s, in the later export %s", k, id, b[k])
+		}
+	}
+}
+
+// TestReimportSignsTheSameBytes: with a fixed SignedAt, importing the same
+// file again (an hour later) yields the same signing bytes, so the server
+// sees the ids as already stored instead of a conflict.
+func TestReimportSignsTheSameBytes(t *testing.T) {
+	signedAt := testNow.Add(-time.Minute)
+	for _, tt := range []struct{ format, in string }{
+		{"csv", "testdata/observations.csv"},
+		{"geojson", "testdata/observations.geojson"},
+		{"acled", "testdata/acled.csv"},
+	} {
+		data, _ := os.ReadFile(tt.in)
+		var first [][]byte
+		for i, now := range []time.Time{testNow, testNow.Add(time.Hour)} {
+			opt := testOptions()
+			opt.IDKey, opt.SignedAt = testIDKey, signedAt
+			opt.Now = func() time.Time { return now }
+			obs, _, err := Import(tt.format, bytes.NewReader(data), opt)
+			if err != nil || len(obs) == 0 {
+				t.Fatalf("%s: %v", tt.format, err)
+			}
+			for j, o := range obs {
+				if !o.SignedAt.Equal(signedAt) {
+					t.Errorf("%s: signed_at %v, want %v", tt.format, o.SignedAt, signedAt)
+				}
+				o.Reporter = "21fe31dfa154a261"
+				b, err := observation.SigningBytes(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = append(first, b)
+				} else if !bytes.Equal(b, first[j]) {
+					t.Errorf("%s row %d: signed bytes differ on re-import:\n%s\n%s", tt.format, o.Provenance.Row, first[j], b)
+				}
+			}
+		}
+	}
+	opt := testOptions()
+	opt.SignedAt = testNow.Add(time.Hour)
+	if _, _, err := Import("csv", strings.NewReader("observed_at,category\n"), opt); pactwatch.ErrorCode(err) != pactwatch.EINVALID ||
+		!strings.Contains(err.Error(), "signed_at") {
+		t.Errorf("SignedAt in the future: %v", err)
 	}
 }
