@@ -47,6 +47,7 @@ func commands() []command {
 		{"report", "the daily report for a day: HTML, JSON, CSV or GeoJSON; --publish logs it", runReport},
 		{"verify", "audit the ledger: signatures, cosignatures, every tile and entry", runVerify},
 		{"scorecard", "the guarantors' scorecard from the stored response records", runScorecard},
+		{"steps", "response protocol steps on a server: list a case's steps, record an action (liaisons)", runSteps},
 		{"witness", "run a transparency-log witness that cosigns checkpoints", runWitness},
 	}
 }

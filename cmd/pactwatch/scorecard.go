@@ -12,6 +12,7 @@ import (
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/examples"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/response"
@@ -21,7 +22,7 @@ import (
 // runScorecard prints the guarantors' scorecard from the response records
 // (ledger type "action") a store holds.
 func runScorecard(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("scorecard", "(--data DIR | --db DSN) [--agreement FILE] [--as-of TIME] [--from DAY] [--every DURATION] [--json]",
+	fs := newFlags("scorecard", "(--data DIR | --db DSN | --server URL) [--agreement FILE] [--as-of TIME] [--from DAY] [--every DURATION] [--json]",
 		"Rebuild the response protocols from the stored action records and print, per guarantor, the steps\n"+
 			"due, done on time, late, missed and still overdue, and the median time to act — overall and per\n"+
 			"window — then the confirmed cases per commitment and per party.", stderr)
@@ -32,6 +33,7 @@ func runScorecard(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	from := fs.String("from", "", "first window's day, YYYY-MM-DD (default: the first confirmed case's day)")
 	every := fs.String("every", "1mo", "window length: a calendar duration (7d, 1mo, 1y)")
 	asJSON := fs.Bool("json", false, "print the scorecard as JSON")
+	server := fs.String("server", "", "ask a running server (GET /api/v1/scorecard) instead of reading a store")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -39,8 +41,8 @@ func runScorecard(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "pactwatch scorecard:", userMessage(err))
 		return errSilent
 	}
-	if (*data == "") == (*dsn == "") {
-		return fail(pactwatch.Errorf(pactwatch.EINVALID, "give one of --data or --db"))
+	if n := btoi(*data != "") + btoi(*dsn != "") + btoi(*server != ""); n != 1 {
+		return fail(pactwatch.Errorf(pactwatch.EINVALID, "give one of --data, --db or --server"))
 	}
 	a, err := scorecardAgreement(*path)
 	if err != nil {
@@ -54,6 +56,17 @@ func runScorecard(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if _, _, err := agreement.Duration(*every).Parse(); err != nil {
 		return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "every", "%v", err))
+	}
+	if *server != "" {
+		sc, err := client.New(*server, "").Scorecard(ctx, now, *every)
+		if err != nil {
+			return fail(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, sc)
+		}
+		printScorecard(stdout, a, sc)
+		return nil
 	}
 	db := *dsn
 	if *data != "" {
@@ -94,6 +107,13 @@ func runScorecard(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	printScorecard(stdout, a, sc)
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func scorecardAgreement(path string) (*agreement.Agreement, error) {
