@@ -538,7 +538,10 @@ func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "demo: %d monitors submitted %d observations through the intake in %s\n", res.Monitors, res.Observations, time.Since(start).Round(time.Millisecond))
-	return a.reviewDemo(ctx, c, dir, stdout)
+	if err := a.reviewDemo(ctx, c, dir, stdout); err != nil {
+		return err
+	}
+	return a.respondDemo(ctx, c, dir, stdout)
 }
 
 // demoLive keeps the simulated monitors reporting until ctx ends.
