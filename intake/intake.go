@@ -78,7 +78,7 @@ type ImportOptions struct {
 	IDKey []byte
 	// SignedAt, when set, is the signed_at of every imported observation
 	// (to the second) instead of Now. The signed bytes of a row then
-	// depend on the file alone, so importing the file again is a no-op:
+	// depend on the file and IDKey alone, so importing it again is a no-op:
 	// the server finds the same ids with the same bytes already stored.
 	// It must not be after Now (+Skew). Rows observed more than
 	// observation.SignedBeforeObservedSlack after it are rejected.
