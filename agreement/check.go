@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -67,16 +68,30 @@ func fill[T any](items []*T) {
 // checker runs the checks the schema cannot express.
 type checker struct {
 	*parser
-	a     *Agreement
-	inst  map[string]any
-	ids   map[string]string // actor namespace (parties, guarantors): id → path of first use
-	files map[string]any    // zone file path → its JSON content, for the canonical form
+	a         *Agreement
+	inst      map[string]any
+	ids       map[string]string    // actor namespace (parties, guarantors): id → path of first use
+	files     map[string]any       // zone file path (cleaned) → its JSON content, for the canonical form
+	zoneFiles map[string]*zoneFile // zone file path (cleaned) → what was made of it
+	fileBytes int                  // bytes of the distinct zone files read so far
+}
+
+// zoneFile is one zone file, read, decoded and checked once however many
+// zones and phases name it: a short agreement naming one big file a
+// thousand times must cost one file's work, not a thousand.
+type zoneFile struct {
+	geom      orb.Geometry // nil when unreadable or invalid
+	where     string       // the geometry's place in the file, for messages
+	validated bool         // geo.Validate has run (at the first reference whose kind fits)
+	line      *geo.Line    // prepared at the first line zone naming the file
+	lineErr   error
+	lined     bool
 }
 
 var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func (p *parser) check(a *Agreement, inst any) {
-	c := &checker{parser: p, a: a, ids: map[string]string{}, files: map[string]any{}}
+	c := &checker{parser: p, a: a, ids: map[string]string{}, files: map[string]any{}, zoneFiles: map[string]*zoneFile{}}
 	c.inst, _ = inst.(map[string]any)
 	p.files = c.files
 
@@ -349,6 +364,14 @@ var zoneGeometry = map[ZoneKind][]string{
 func (c *checker) zones() {
 	seen := map[string]string{}
 	zi, _ := c.inst["zones"].([]any)
+	n := len(c.a.Zones)
+	for _, z := range c.a.Zones {
+		n += len(z.Phases)
+	}
+	if n > MaxZones {
+		c.addf("zones", "%d zones and phases: more than the %d an agreement may hold", n, MaxZones)
+		return
+	}
 	for i, z := range c.a.Zones {
 		path := fmt.Sprintf("zones[%d]", i)
 		raw, _ := at(zi, i).(map[string]any)
@@ -388,11 +411,7 @@ func (c *checker) zones() {
 		}
 		z.Geometry = c.zoneGeometry(path, z.Kind, raw)
 		if z.Kind.IsLine() && z.Geometry != nil && !c.problemUnder(path) {
-			l, err := geo.NewLine(z.Geometry)
-			if err != nil {
-				c.addf(path, "%s", strings.TrimPrefix(err.Error(), "geo: "))
-			}
-			z.line = l
+			z.line = c.line(path, z)
 		}
 		c.phases(path, z, raw)
 	}
@@ -405,6 +424,27 @@ func (c *checker) zones() {
 		}
 	}
 }
+
+// line prepares a line zone's geometry for distance queries, once per
+// zone file.
+func (c *checker) line(path string, z *Zone) *geo.Line {
+	zf := c.zoneFiles[cleanZonePath(z.File)]
+	if z.File == "" || zf == nil {
+		zf = &zoneFile{}
+	}
+	if !zf.lined {
+		zf.line, zf.lineErr = geo.NewLine(z.Geometry)
+		zf.lined = true
+	}
+	if zf.lineErr != nil {
+		c.addf(path, "%s", strings.TrimPrefix(zf.lineErr.Error(), "geo: "))
+	}
+	return zf.line
+}
+
+// cleanZonePath is the form a zone file's path is read and inlined under:
+// "./zones/a.geojson" and "zones/a.geojson" are one file.
+func cleanZonePath(name string) string { return path.Clean(name) }
 
 func (c *checker) buffer(path string, z *Zone, raw map[string]any) {
 	for _, f := range []string{"geometry", "file", "phases"} {
@@ -449,7 +489,13 @@ func (c *checker) zoneGeometry(path string, kind ZoneKind, raw map[string]any) o
 		c.addf(fpath, "zone files are not allowed here")
 		return nil
 	}
-	data, err := c.readFile(name)
+	key := cleanZonePath(name)
+	if zf, ok := c.zoneFiles[key]; ok {
+		return c.fileGeometry(fpath, kind, zf)
+	}
+	zf := &zoneFile{}
+	c.zoneFiles[key] = zf
+	data, err := c.readFile(key)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		c.addf(fpath, "%s: no such file", name)
@@ -460,6 +506,10 @@ func (c *checker) zoneGeometry(path string, kind ZoneKind, raw map[string]any) o
 			err = pe.Err
 		}
 		c.addf(fpath, "%s: cannot read: %v", name, err)
+		return nil
+	}
+	if c.fileBytes += len(data); c.fileBytes > MaxZoneBytes {
+		c.addf(fpath, "%s: zone files together exceed the %d MiB limit", name, MaxZoneBytes>>20)
 		return nil
 	}
 	if !utfText(data) {
@@ -473,7 +523,7 @@ func (c *checker) zoneGeometry(path string, kind ZoneKind, raw map[string]any) o
 		c.addf(fpath, "%s: not JSON: %v", name, err)
 		return nil
 	}
-	c.files[name] = doc
+	c.files[key] = doc
 	before := len(c.problems)
 	c.validateSchemaAt(zoneFileSchema, doc, fpath, name+": ")
 	if len(c.problems) > before {
@@ -493,7 +543,25 @@ func (c *checker) zoneGeometry(path string, kind ZoneKind, raw map[string]any) o
 	case "Feature":
 		g, inner = obj["geometry"], "geometry"
 	}
-	return c.geometry(fpath, name+": "+inner, kind, g, "")
+	zf.where = name + ": " + inner
+	zf.geom = c.parseGeometry(fpath, zf.where, g, "")
+	return c.fileGeometry(fpath, kind, zf)
+}
+
+// fileGeometry returns a zone file's geometry for one zone or phase of the
+// kind: the kind is checked at every reference, the geometry's own rules
+// once per file.
+func (c *checker) fileGeometry(at string, kind ZoneKind, zf *zoneFile) orb.Geometry {
+	if zf.geom == nil || !c.fitsKind(at, zf.where, kind, zf.geom) {
+		return nil
+	}
+	if !zf.validated {
+		zf.validated = true
+		if !c.validGeometry(at, zf.where, zf.geom, "") {
+			zf.geom = nil
+		}
+	}
+	return zf.geom
 }
 
 // geometry validates a GeoJSON geometry value against the schema and geo's
@@ -501,6 +569,17 @@ func (c *checker) zoneGeometry(path string, kind ZoneKind, raw map[string]any) o
 // inside a zone file ("" for inline geometry); posPrefix, for inline
 // geometry, is the path under which coordinates have positions.
 func (c *checker) geometry(at, where string, kind ZoneKind, g any, posPrefix string) orb.Geometry {
+	geom := c.parseGeometry(at, where, g, posPrefix)
+	if geom == nil || !c.fitsKind(at, where, kind, geom) {
+		return nil
+	}
+	c.validGeometry(at, where, geom, posPrefix)
+	return geom
+}
+
+// parseGeometry checks a GeoJSON geometry value against the schema and
+// converts it (nil after a problem).
+func (c *checker) parseGeometry(at, where string, g any, posPrefix string) orb.Geometry {
 	if posPrefix != "" {
 		// The agreement's schema has checked inline geometry already.
 		if c.problemUnder(posPrefix) {
@@ -519,13 +598,23 @@ func (c *checker) geometry(at, where string, kind ZoneKind, g any, posPrefix str
 		c.addf(at, "%snot a GeoJSON geometry: %v", where, err)
 		return nil
 	}
-	geom := gj.Geometry()
+	return gj.Geometry()
+}
+
+// fitsKind reports whether the geometry's type suits a zone of the kind.
+func (c *checker) fitsKind(at, where string, kind ZoneKind, geom orb.Geometry) bool {
 	typ := geom.GeoJSONType()
 	if want := zoneGeometry[kind]; want != nil && !slices.Contains(want, typ) {
 		c.addf(at, "%sa %s zone needs a %s, got a %s", prefixed(where), kind, strings.Join(want, " or "), typ)
-		return nil
+		return false
 	}
-	for _, is := range geo.Validate(geom) {
+	return true
+}
+
+// validGeometry reports geo's rules broken by the geometry.
+func (c *checker) validGeometry(at, where string, geom orb.Geometry, posPrefix string) bool {
+	issues := geo.Validate(geom)
+	for _, is := range issues {
 		idx := ""
 		for _, n := range is.Index {
 			idx += fmt.Sprintf("[%d]", n)
@@ -536,7 +625,7 @@ func (c *checker) geometry(at, where string, kind ZoneKind, g any, posPrefix str
 			c.addf(at, "%s.coordinates%s: %s", strings.TrimSuffix(where, ": "), idx, is.Message)
 		}
 	}
-	return geom
+	return len(issues) == 0
 }
 
 // problemUnder reports whether a problem was found at path or inside it.
@@ -784,21 +873,23 @@ func utfText(b []byte) bool {
 	return bytes.IndexByte(b, 0) < 0 && utf8.Valid(b)
 }
 
-// canonicalJSON is the RFC 8785 form of the agreement as written, with each
-// zone file's content inlined next to its path.
+// canonicalJSON is the RFC 8785 form of the agreement as written, plus
+// each distinct zone file's content once, under "zone_files" by its cleaned
+// path; every zone's and phase's "file" holds that cleaned path. (The
+// schema allows no top-level "zone_files", so the key cannot collide.)
 func canonicalJSON(inst any, files map[string]any) ([]byte, error) {
 	root, _ := inst.(map[string]any)
-	inline := func(m map[string]any) map[string]any {
+	clean := func(m map[string]any) map[string]any {
 		out := make(map[string]any, len(m))
 		for k, v := range m {
 			out[k] = v
 		}
 		if name, ok := m["file"].(string); ok {
-			out["file"] = map[string]any{"path": name, "content": files[name]}
+			out["file"] = cleanZonePath(name)
 		}
 		return out
 	}
-	out := make(map[string]any, len(root))
+	out := make(map[string]any, len(root)+1)
 	for k, v := range root {
 		out[k] = v
 	}
@@ -806,18 +897,21 @@ func canonicalJSON(inst any, files map[string]any) ([]byte, error) {
 		nz := make([]any, len(zones))
 		for i, z := range zones {
 			zm, _ := z.(map[string]any)
-			zm = inline(zm)
+			zm = clean(zm)
 			if phases, ok := zm["phases"].([]any); ok {
 				np := make([]any, len(phases))
 				for j, ph := range phases {
 					pm, _ := ph.(map[string]any)
-					np[j] = inline(pm)
+					np[j] = clean(pm)
 				}
 				zm["phases"] = np
 			}
 			nz[i] = zm
 		}
 		out["zones"] = nz
+	}
+	if len(files) > 0 {
+		out["zone_files"] = files
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

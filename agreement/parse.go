@@ -25,11 +25,13 @@ import (
 // Limits that make hostile files fail fast instead of exhausting memory:
 // a real agreement is tens of kilobytes plus zone files of a few megabytes.
 const (
-	MaxAgreementSize = 1 << 20 // bytes of YAML; large geometry belongs in zone files
-	MaxZoneFileSize  = 4 << 20 // bytes of GeoJSON per zone file
-	maxNodes         = 250_000 // YAML values, counting those aliases repeat
-	maxAliasValues   = 100_000 // values reached through aliases (a billion laughs)
-	maxDepth         = 64      // nesting of mappings and sequences
+	MaxAgreementSize = 1 << 20  // bytes of YAML; large geometry belongs in zone files
+	MaxZoneFileSize  = 4 << 20  // bytes of GeoJSON per zone file
+	MaxZoneBytes     = 16 << 20 // bytes of all distinct zone files together
+	MaxZones         = 1000     // zones plus their phases
+	maxNodes         = 250_000  // YAML values, counting those aliases repeat
+	maxAliasValues   = 100_000  // values reached through aliases (a billion laughs)
+	maxDepth         = 64       // nesting of mappings and sequences
 )
 
 // Load reads, validates and hashes the agreement at path. Zone files are
