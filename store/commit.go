@@ -29,6 +29,12 @@ type DB struct {
 	now       func() time.Time
 	maxGroup  int
 
+	commitTimeout time.Duration // bounds one group's transaction
+	leaderCheck   time.Duration // how often a PostgreSQL leader lock is checked
+
+	leasesMu sync.Mutex
+	leases   map[*lease]struct{} // leadership held; nil once closed
+
 	queue   chan *request // unbuffered: a send succeeds only while the committer listens
 	closing chan struct{}
 	stopped chan struct{}
@@ -53,6 +59,8 @@ func newDB(ctx context.Context, d *dialect, w, r *sql.DB, migrations fs.FS, opts
 	}
 	s := &DB{
 		d: d, w: w, r: r, now: opts.Now, maxGroup: opts.MaxGroup,
+		commitTimeout: opts.CommitTimeout, leaderCheck: opts.LeaderCheck,
+		leases:  map[*lease]struct{}{},
 		queue:   make(chan *request),
 		closing: make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -69,13 +77,16 @@ func newDB(ctx context.Context, d *dialect, w, r *sql.DB, migrations fs.FS, opts
 	return s, nil
 }
 
-// Close stops the committer after the group in flight and closes the
-// databases. Writes queued later fail with EUNAVAILABLE.
+// Close stops the committer after the group in flight, ends the
+// leaderships the store holds (their contexts are cancelled and the locks
+// released) and closes the databases. Writes queued later fail with
+// EUNAVAILABLE.
 func (s *DB) Close() error {
 	var err error
 	s.close.Do(func() {
 		close(s.closing)
 		<-s.stopped
+		s.endLeases()
 		for _, st := range s.stmts {
 			st.Close()
 		}
@@ -168,7 +179,11 @@ func (s *DB) commitGroup(group []*request) {
 }
 
 func (s *DB) runGroup(group []*request, errs []error) error {
-	ctx := context.Background()
+	// Callers wait for their group whatever their own contexts say (an
+	// error must never hide a committed write), so the group itself is
+	// bounded: a database that stops answering fails it with EUNAVAILABLE.
+	ctx, cancel := context.WithTimeout(context.Background(), s.commitTimeout)
+	defer cancel()
 	if s.fileLock != nil {
 		s.fileLock.Lock()
 		defer s.fileLock.Unlock()
@@ -295,6 +310,10 @@ func asError(err error) error {
 		return err
 	case isUniqueViolation(err):
 		return &pactwatch.Error{Code: pactwatch.ECONFLICT, Message: "already stored: a unique id or hash is used twice", Err: err}
+	case isBadText(err):
+		return &pactwatch.Error{Code: pactwatch.EINVALID, Message: "text must be valid UTF-8 without NUL bytes", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Message: "the database did not answer in time; retry (resubmitting the same records is safe)", Err: err}
 	case isUnavailable(err):
 		return &pactwatch.Error{Code: pactwatch.EUNAVAILABLE, Message: "the database is unavailable; retry (resubmitting the same records is safe)", Err: err}
 	}
@@ -307,6 +326,15 @@ func asError(err error) error {
 func isUniqueViolation(err error) bool {
 	m := err.Error()
 	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "SQLSTATE 23505")
+}
+
+// isBadText recognises PostgreSQL's refusal of a NUL byte or invalid UTF-8
+// (SQLSTATE 22021 character_not_in_repertoire, 22P05
+// untranslatable_character), which the store's own checks should have
+// caught first.
+func isBadText(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "SQLSTATE 22021") || strings.Contains(m, "SQLSTATE 22P05")
 }
 
 // isUnavailable recognises lost connections and a database that refuses
@@ -417,10 +445,16 @@ func (w *wtx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		return nil, err
 	}
 	for i, x := range indexes {
-		if h, ok := found[x]; ok {
-			out[i] = h
-			w.cache[x] = h
+		if _, ok := w.cache[x]; ok {
+			continue
 		}
+		h, ok := found[x]
+		if !ok {
+			// Reading it as zero would extend a damaged tree silently.
+			return nil, fmt.Errorf("stored hash %d is missing: the ledger tree is damaged", x)
+		}
+		out[i] = h
+		w.cache[x] = h
 	}
 	return out, nil
 }
@@ -433,12 +467,29 @@ type encodedLeaf struct {
 	hash tlog.Hash
 }
 
-func encodeLeaves(leaves []Leaf) ([]encodedLeaf, error) {
+// encodeLeaves encodes leaves whose entries must be of type typ ("" for
+// any). An entry that would not read back (ledger.ParseEntry refuses an
+// empty type or id, a line break, a year beyond 9999) is EINVALID: once
+// committed it could never be read or audited again.
+func encodeLeaves(leaves []Leaf, typ string) ([]encodedLeaf, error) {
 	out := make([]encodedLeaf, len(leaves))
 	for i, l := range leaves {
+		field := "entry"
+		if len(leaves) > 1 {
+			field = fmt.Sprintf("entries[%d]", i)
+		}
+		if typ != "" && l.Entry.Type != typ {
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".type", "ledger entry of type %q, want %q", l.Entry.Type, typ)
+		}
+		if err := checkTexts(field, "type", l.Entry.Type, "record_id", l.Entry.RecordID); err != nil {
+			return nil, err
+		}
 		data := l.Entry.Marshal()
 		if len(data) > ledger.MaxEntrySize {
-			return nil, pactwatch.FieldErrorf(pactwatch.ETOOLARGE, "entry", "ledger entry of %d bytes, over %d", len(data), ledger.MaxEntrySize)
+			return nil, pactwatch.FieldErrorf(pactwatch.ETOOLARGE, field, "ledger entry of %d bytes, over %d", len(data), ledger.MaxEntrySize)
+		}
+		if _, err := ledger.ParseEntry(data); err != nil {
+			return nil, &pactwatch.Error{Code: pactwatch.EINVALID, Field: field, Message: "the ledger entry would not read back: " + err.Error(), Err: err}
 		}
 		out[i] = encodedLeaf{Leaf: l, data: data, hash: tlog.RecordHash(data)}
 	}

@@ -23,6 +23,12 @@ type Options struct {
 	Now func() time.Time
 	// MaxGroup caps how many leaves one group commit appends (default 20000).
 	MaxGroup int
+	// CommitTimeout bounds one group commit (default 30 s): past it the
+	// group's callers get EUNAVAILABLE and nothing of the group is stored.
+	CommitTimeout time.Duration
+	// LeaderCheck is how often a PostgreSQL leadership checks that its
+	// lock's connection is alive (default 5 s); see TryLead.
+	LeaderCheck time.Duration
 }
 
 // Open opens (creating and migrating if needed) the store named by dsn:
@@ -34,6 +40,12 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	}
 	if opts.MaxGroup <= 0 {
 		opts.MaxGroup = 20000
+	}
+	if opts.CommitTimeout <= 0 {
+		opts.CommitTimeout = 30 * time.Second
+	}
+	if opts.LeaderCheck <= 0 {
+		opts.LeaderCheck = 5 * time.Second
 	}
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):

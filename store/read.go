@@ -3,13 +3,16 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"hash/fnv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/store/postgres"
 )
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
@@ -31,6 +34,9 @@ func readErr(err error, field, format string, args ...any) error {
 
 // Principal implements Store.
 func (s *DB) Principal(ctx context.Context, id string) (Principal, error) {
+	if !validText(id) { // nothing can be stored under it
+		return Principal{}, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "id", "no principal %q", id)
+	}
 	p, err := scanPrincipal(s.queryRow(ctx, "SELECT "+principalCols+" FROM principals WHERE id = ?", id))
 	if err != nil {
 		return Principal{}, readErr(err, "id", "no principal %s", id)
@@ -52,7 +58,7 @@ func (s *DB) PrincipalByTokenHash(ctx context.Context, hash []byte) (Principal, 
 
 // PrincipalsByKeyID implements Store.
 func (s *DB) PrincipalsByKeyID(ctx context.Context, keyID string) ([]Principal, error) {
-	if keyID == "" {
+	if keyID == "" || !validText(keyID) {
 		return nil, nil
 	}
 	return s.principals(ctx, "SELECT "+principalCols+" FROM principals WHERE key_id = ? ORDER BY created_at, id", keyID)
@@ -81,6 +87,9 @@ func (s *DB) principals(ctx context.Context, q string, args ...any) ([]Principal
 
 // Observation implements Store.
 func (s *DB) Observation(ctx context.Context, id string) (observation.Record, error) {
+	if !validText(id) {
+		return observation.Record{}, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "id", "no observation %q", id)
+	}
 	r, _, err := scanObservation(s.queryRow(ctx, "SELECT "+observationCols+" FROM observations WHERE id = ?", id))
 	if err != nil {
 		return r, readErr(err, "id", "no observation %s", id)
@@ -100,10 +109,13 @@ func (s *DB) Observations(ctx context.Context, f ObservationFilter) ([]observati
 		add("seq > ?", f.After)
 	}
 	if !f.From.IsZero() {
-		add("observed_at >= ?", f.From.UnixNano())
+		add("observed_at >= ?", nanos(f.From))
 	}
 	if !f.To.IsZero() {
-		add("observed_at < ?", f.To.UnixNano())
+		add("observed_at < ?", nanos(f.To))
+	}
+	if err := checkTexts("", "category", string(f.Category), "reporter", f.Reporter); err != nil {
+		return nil, err
 	}
 	if f.Category != "" {
 		add("category = ?", string(f.Category))
@@ -152,6 +164,9 @@ func limit(n int) int {
 
 // Evidence implements Store.
 func (s *DB) Evidence(ctx context.Context, sha256Hex string) (Evidence, error) {
+	if !validText(sha256Hex) {
+		return Evidence{}, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "sha256", "no evidence %q", sha256Hex)
+	}
 	ev := Evidence{SHA256: sha256Hex}
 	var at int64
 	err := s.queryRow(ctx, "SELECT size, media_type, uploaded_by, uploaded_at FROM evidence WHERE sha256 = ?", sha256Hex).
@@ -182,6 +197,9 @@ func scanRecordWithLeaf(sc interface{ Scan(...any) error }) (GenericRecord, erro
 
 // Record implements Store.
 func (s *DB) Record(ctx context.Context, id string) (GenericRecord, error) {
+	if !validText(id) {
+		return GenericRecord{}, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "id", "no record %q", id)
+	}
 	r, err := scanRecordWithLeaf(s.queryRow(ctx, recordWithLeaf+" WHERE r.id = ?", id))
 	if err != nil {
 		return GenericRecord{}, readErr(err, "id", "no record %s", id)
@@ -191,6 +209,9 @@ func (s *DB) Record(ctx context.Context, id string) (GenericRecord, error) {
 
 // Records implements Store.
 func (s *DB) Records(ctx context.Context, typ string, from int64, n int) ([]GenericRecord, error) {
+	if err := checkText("type", typ); err != nil {
+		return nil, err
+	}
 	q := recordWithLeaf + " WHERE r.leaf_index >= ?"
 	args := []any{from}
 	if typ != "" {
@@ -286,6 +307,9 @@ func (s *DB) Entries(ctx context.Context, from, to int64) ([][]byte, error) {
 
 // LeafByRecord implements Store.
 func (s *DB) LeafByRecord(ctx context.Context, recordID string) (int64, Leaf, error) {
+	if !validText(recordID) {
+		return 0, Leaf{}, pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "record_id", "no ledger entry for record %q", recordID)
+	}
 	var idx int64
 	if err := s.queryRow(ctx, "SELECT idx FROM ledger_entries WHERE record_id = ?", recordID).Scan(&idx); err != nil {
 		return 0, Leaf{}, readErr(err, "record_id", "no ledger entry for record %s", recordID)
@@ -304,8 +328,23 @@ func (s *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
 	return size, note, nil
 }
 
-// TryLeader implements Store.
+// TryLeader implements Store: TryLead with a leadership that ctx does not
+// end.
 func (s *DB) TryLeader(ctx context.Context, name string) (func(), bool, error) {
+	_, release, ok, err := s.TryLead(context.WithoutCancel(ctx), name)
+	return release, ok, err
+}
+
+// TryLead implements Store.
+func (s *DB) TryLead(ctx context.Context, name string) (context.Context, func(), bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, false, pactwatch.Errorf(pactwatch.EUNAVAILABLE, "leader election abandoned: %v", err)
+	}
+	select {
+	case <-s.closing:
+		return nil, nil, false, errClosed
+	default:
+	}
 	if !s.d.dollar {
 		// One process owns a SQLite database: the lock is process-wide per
 		// database file, so two Stores on one file still exclude each other.
@@ -313,21 +352,23 @@ func (s *DB) TryLeader(ctx context.Context, name string) (func(), bool, error) {
 		sqliteLeadersMu.Lock()
 		defer sqliteLeadersMu.Unlock()
 		if sqliteLeaders[key] {
-			return nil, false, nil
+			return nil, nil, false, nil
+		}
+		l, lead, err := s.newLease(ctx, func() {
+			sqliteLeadersMu.Lock()
+			delete(sqliteLeaders, key)
+			sqliteLeadersMu.Unlock()
+		})
+		if err != nil {
+			return nil, nil, false, err
 		}
 		sqliteLeaders[key] = true
-		var once sync.Once
-		return func() {
-			once.Do(func() {
-				sqliteLeadersMu.Lock()
-				delete(sqliteLeaders, key)
-				sqliteLeadersMu.Unlock()
-			})
-		}, true, nil
+		go l.watch(lead, nil, 0)
+		return lead, l.release, true, nil
 	}
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
-		return nil, false, asError(err)
+		return nil, nil, false, asError(err)
 	}
 	key := leaderKey(name)
 	var ok bool
@@ -337,17 +378,114 @@ func (s *DB) TryLeader(ctx context.Context, name string) (func(), bool, error) {
 	if err != nil || !ok {
 		conn.Close()
 		if err != nil {
-			return nil, false, asError(err)
+			return nil, nil, false, asError(err)
 		}
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtextextended(current_schema(), $1))", key)
-			conn.Close()
-		})
-	}, true, nil
+	l, lead, err := s.newLease(ctx, func() {
+		// Unlock and return the connection; if that fails, discard it: a
+		// pooled connection must never keep holding the lock.
+		uctx, cancel := context.WithTimeout(context.Background(), s.leaderCheck)
+		defer cancel()
+		if _, err := conn.ExecContext(uctx, "SELECT pg_advisory_unlock(hashtextextended(current_schema(), $1))", key); err != nil {
+			discard(conn)
+		}
+		conn.Close()
+	})
+	if err != nil {
+		discard(conn)
+		conn.Close()
+		return nil, nil, false, err
+	}
+	go l.watch(lead, conn, s.leaderCheck)
+	return lead, l.release, true, nil
+}
+
+// A lease is one leadership the store holds. Its goroutine (watch) ends it
+// when its context is done (release, the holder's context, Close) or, on
+// PostgreSQL, when the lock's connection stops answering.
+type lease struct {
+	s      *DB
+	cancel context.CancelFunc
+	unlock func()        // gives the lock up; run once, by watch
+	done   chan struct{} // closed when watch has given the lock up
+}
+
+func (s *DB) newLease(ctx context.Context, unlock func()) (*lease, context.Context, error) {
+	lead, cancel := context.WithCancel(ctx)
+	l := &lease{s: s, cancel: cancel, unlock: unlock, done: make(chan struct{})}
+	s.leasesMu.Lock()
+	defer s.leasesMu.Unlock()
+	if s.leases == nil {
+		cancel()
+		return nil, nil, errClosed
+	}
+	s.leases[l] = struct{}{}
+	return l, lead, nil
+}
+
+// release ends the leadership and returns once the lock is given up, so
+// that a holder that released may count on another taking over. It is
+// idempotent.
+func (l *lease) release() {
+	l.cancel()
+	<-l.done
+}
+
+// watch holds the lease until lead is done or, every check, the lock's
+// connection conn (nil on SQLite) fails to answer within check: then the
+// lock may already be another's, so lead is cancelled at once.
+func (l *lease) watch(lead context.Context, conn *sql.Conn, check time.Duration) {
+	defer close(l.done)
+	defer func() {
+		l.cancel()
+		l.unlock()
+		l.s.leasesMu.Lock()
+		delete(l.s.leases, l)
+		l.s.leasesMu.Unlock()
+	}()
+	if conn == nil {
+		<-lead.Done()
+		return
+	}
+	t := time.NewTicker(check)
+	defer t.Stop()
+	for {
+		select {
+		case <-lead.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(lead, check)
+		err := conn.PingContext(pctx)
+		cancel()
+		if err != nil && lead.Err() == nil {
+			l.cancel()
+			discard(conn)
+			return
+		}
+	}
+}
+
+// endLeases ends every leadership (Close), so that no connection stays
+// checked out of the pool it is about to close.
+func (s *DB) endLeases() {
+	s.leasesMu.Lock()
+	ls := s.leases
+	s.leases = nil
+	s.leasesMu.Unlock()
+	for l := range ls {
+		l.release()
+	}
+}
+
+// discard makes database/sql close conn instead of returning it to the
+// pool when it is closed.
+func discard(conn *sql.Conn) {
+	conn.Raw(func(dc any) error {
+		postgres.CloseConn(dc)
+		return driver.ErrBadConn
+	})
 }
 
 // leaderKey is the seed mixing the lock name into the advisory lock key.

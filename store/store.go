@@ -165,8 +165,20 @@ type Store interface {
 	// database) without waiting. ok is false when another holder has it.
 	// On PostgreSQL it is a session advisory lock on a dedicated connection,
 	// lost if that connection drops; on SQLite one process owns the database
-	// and the lock is held per Store. release is idempotent.
+	// and the lock is held per Store. release is idempotent; Close releases
+	// what is still held. ctx bounds only the attempt. A holder that must
+	// stop acting once the lock is lost uses TryLead.
 	TryLeader(ctx context.Context, name string) (release func(), ok bool, err error)
+
+	// TryLead is TryLeader for a holder that must learn when its
+	// leadership ends: lead, derived from ctx, is cancelled when it does —
+	// release called, ctx ended, the store closed, or (PostgreSQL) the
+	// lock's connection failing the liveness check run every
+	// Options.LeaderCheck, after which another server may hold the lock.
+	// Check lead before each act of the leader (a checkpoint signature)
+	// and run the work under it; the lock is released when lead ends.
+	// release returns once the lock is given up.
+	TryLead(ctx context.Context, name string) (lead context.Context, release func(), ok bool, err error)
 
 	// Notifications: the webhook outbox, subscriptions and allow-list
 	// (store/notify.go).

@@ -6,7 +6,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/ledger"
@@ -14,13 +17,65 @@ import (
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
-// nanos stores a time as Unix nanoseconds; the zero time is 0.
+// The store keeps times as Unix nanoseconds, which an int64 holds only from
+// 1677-09-21 to 2262-04-11: time.UnixNano wraps outside that span, so a key
+// "valid until 2300" would read back as expired in 1715. MinTime and MaxTime
+// (exclusive) bound the times the store accepts, in whole years so that
+// callers validating dates (agreements, the admin API) can say it simply.
+var (
+	MinTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// CheckTime refuses, with EINVALID naming field, a time the store cannot
+// keep: one outside [MinTime, MaxTime), or the Unix epoch itself, which the
+// store writes as 0, its "no time". The zero time.Time (none) is fine.
+func CheckTime(field string, t time.Time) error {
+	switch {
+	case t.IsZero():
+		return nil
+	case t.Before(MinTime) || !t.Before(MaxTime):
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, field, "time %s is outside the years %d to %d the store can keep",
+			t.UTC().Format(time.RFC3339), MinTime.Year(), MaxTime.Year()-1)
+	case t.UnixNano() == 0:
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, field, "time %s (the Unix epoch) is reserved: the store writes it for \"no time\"", t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// checkText refuses, with EINVALID naming field, a string PostgreSQL's TEXT
+// cannot hold (a NUL byte, invalid UTF-8), so that both databases refuse the
+// same values instead of SQLite storing them and PostgreSQL failing.
+func checkText(field, s string) error {
+	if !validText(s) {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, field, "must be valid UTF-8 without NUL bytes")
+	}
+	return nil
+}
+
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// nanos stores a time as Unix nanoseconds; the zero time is 0. Writes check
+// their times with CheckTime first; a time outside the span saturates (a
+// query bound stays a bound) instead of wrapping.
 func nanos(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
 	}
 	return t.UnixNano()
 }
+
+var (
+	minNanos = time.Unix(0, math.MinInt64)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
 
 func fromNanos(n int64) time.Time {
 	if n == 0 {
@@ -51,6 +106,12 @@ func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, 
 		if leaves[i].Entry.RecordID != r.ID {
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".id", "ledger leaf is for record %q", leaves[i].Entry.RecordID)
 		}
+		if err := checkTexts(field, "id", r.ID, "category", string(r.Category), "reporter", r.Reporter, "principal_id", r.PrincipalID); err != nil {
+			return nil, err
+		}
+		if err := checkTimes(field, "observed_at", r.ObservedAt, "received_at", r.ReceivedAt); err != nil {
+			return nil, err
+		}
 		b, err := json.Marshal(r.Observation)
 		if err != nil {
 			return nil, pactwatch.Internal(err)
@@ -58,7 +119,7 @@ func (s *DB) InsertObservations(ctx context.Context, recs []observation.Record, 
 		ow.bodies[i] = b
 	}
 	var err error
-	if ow.leaves, err = encodeLeaves(leaves); err != nil {
+	if ow.leaves, err = encodeLeaves(leaves, ledger.TypeObservation); err != nil {
 		return nil, err
 	}
 	if err := s.enqueue(ctx, &request{leaves: len(recs), obs: ow, done: make(chan error, 1)}); err != nil {
@@ -277,10 +338,19 @@ func checkRecords(recs []GenericRecord) ([]encodedLeaf, error) {
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".type", "missing type")
 		case r.Leaf.Entry.RecordID != r.ID || r.Leaf.Entry.Type != r.Type:
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".leaf", "ledger leaf is for %s %q", r.Leaf.Entry.Type, r.Leaf.Entry.RecordID)
+		case r.Type == ledger.TypeObservation || r.Type == ledger.TypeKey || r.Type == ledger.TypeEvidence:
+			// These have tables of their own, which audits read them from.
+			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".type", "%s records are stored with their own method, not as generic records", r.Type)
+		}
+		if err := checkTexts(field, "id", r.ID, "type", r.Type); err != nil {
+			return nil, err
+		}
+		if err := CheckTime(field+".time", r.Time); err != nil {
+			return nil, err
 		}
 		leaves[i] = r.Leaf
 	}
-	return encodeLeaves(leaves)
+	return encodeLeaves(leaves, "")
 }
 
 // appendRecords writes checked records in the group's transaction.
@@ -380,7 +450,13 @@ func (s *DB) PutPrincipal(ctx context.Context, p Principal, leaf Leaf) error {
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.now()
 	}
-	enc, err := encodeLeaves([]Leaf{leaf})
+	if err := checkTexts("", "id", p.ID, "name", p.Name, "role", string(p.Role), "of", p.Of, "key_id", p.KeyID, "source", p.Source); err != nil {
+		return err
+	}
+	if err := checkTimes("", "valid_from", p.ValidFrom, "valid_until", p.ValidUntil, "created_at", p.CreatedAt); err != nil {
+		return err
+	}
+	enc, err := encodeLeaves([]Leaf{leaf}, ledger.TypeKey)
 	if err != nil {
 		return err
 	}
@@ -467,7 +543,13 @@ func (s *DB) RevokePrincipal(ctx context.Context, id string, at time.Time, leaf 
 	if at.IsZero() {
 		return pactwatch.FieldErrorf(pactwatch.EINVALID, "revoked_at", "missing revocation time")
 	}
-	enc, err := encodeLeaves([]Leaf{leaf})
+	if err := CheckTime("revoked_at", at); err != nil {
+		return err
+	}
+	if !validText(id) {
+		return pactwatch.FieldErrorf(pactwatch.ENOTFOUND, "id", "no principal %q", id)
+	}
+	enc, err := encodeLeaves([]Leaf{leaf}, ledger.TypeKey)
 	if err != nil {
 		return err
 	}
@@ -503,7 +585,13 @@ func (s *DB) PutEvidence(ctx context.Context, ev Evidence, leaf Leaf) (bool, err
 	if ev.Size < 0 {
 		return false, pactwatch.FieldErrorf(pactwatch.EINVALID, "size", "negative size")
 	}
-	enc, err := encodeLeaves([]Leaf{leaf})
+	if err := checkTexts("", "media_type", ev.MediaType, "uploaded_by", ev.UploadedBy); err != nil {
+		return false, err
+	}
+	if err := CheckTime("uploaded_at", ev.UploadedAt); err != nil {
+		return false, err
+	}
+	enc, err := encodeLeaves([]Leaf{leaf}, ledger.TypeEvidence)
 	if err != nil {
 		return false, err
 	}
@@ -558,6 +646,34 @@ func (s *DB) PutCheckpoint(ctx context.Context, size int64, note []byte) error {
 			size, note, s.now().UnixNano())
 		return err
 	})
+}
+
+// checkTexts checks name/value pairs with checkText; field prefixes the
+// names ("records[3]" → "records[3].id").
+func checkTexts(field string, nameValues ...string) error {
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		if err := checkText(join(field, nameValues[i]), nameValues[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTimes checks name/time pairs with CheckTime.
+func checkTimes(field string, nameTimes ...any) error {
+	for i := 0; i+1 < len(nameTimes); i += 2 {
+		if err := CheckTime(join(field, nameTimes[i].(string)), nameTimes[i+1].(time.Time)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
 }
 
 // entryOf parses stored entry bytes; a row that does not parse has been

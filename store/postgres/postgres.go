@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -44,4 +45,18 @@ func Open(ctx context.Context, url string) (db *sql.DB, closePool func(), err er
 		return nil, nil, fmt.Errorf("postgres: %w", err)
 	}
 	return db, pool.Close, nil
+}
+
+// CloseConn closes the PostgreSQL connection under driverConn (what
+// sql.Conn.Raw passes), so that the pool destroys it instead of reusing it:
+// a connection that may still hold a session advisory lock must not serve
+// anyone else. Other drivers' connections are left alone.
+func CloseConn(driverConn any) {
+	c, ok := driverConn.(*stdlib.Conn)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.Conn().Close(ctx)
 }

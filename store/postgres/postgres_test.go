@@ -24,18 +24,32 @@ func TestStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	storetest.Run(t, func(t *testing.T, key string) store.Store {
-		schema := fmt.Sprintf("storetest_%x", sha256.Sum256([]byte(t.Name()+key)))[:40]
-		if _, err := db.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE") })
-		s, err := store.Open(context.Background(), withSearchPath(t, admin, schema), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+	schema := func(t *testing.T, key string) string {
+		return fmt.Sprintf("storetest_%x", sha256.Sum256([]byte(t.Name()+key)))[:40]
+	}
+	storetest.Run(t, storetest.Harness{
+		Postgres: true,
+		Open: func(t *testing.T, key string, opts store.Options) store.Store {
+			schema := schema(t, key)
+			if _, err := db.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE") })
+			s, err := store.Open(context.Background(), withSearchPath(t, admin, schema), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		SQL: func(t *testing.T, key string) *sql.DB {
+			raw, err := sql.Open("pgx", withSearchPath(t, admin, schema(t, key)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { raw.Close() })
+			return raw
+		},
 	})
 }
 

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -13,14 +14,24 @@ import (
 
 func TestStore(t *testing.T) {
 	dir := t.TempDir()
-	storetest.Run(t, func(t *testing.T, key string) store.Store {
-		path := filepath.Join(dir, fmt.Sprintf("%x.db", sha256.Sum256([]byte(key))))
-		s, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+	path := func(key string) string { return filepath.Join(dir, fmt.Sprintf("%x.db", sha256.Sum256([]byte(key)))) }
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T, key string, opts store.Options) store.Store {
+			s, err := store.Open(context.Background(), "sqlite:"+path(key), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		SQL: func(t *testing.T, key string) *sql.DB {
+			db, err := sql.Open("sqlite", "file:"+path(key)+"?_pragma=busy_timeout(10000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
 	})
 }
 

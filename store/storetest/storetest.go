@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,8 +30,35 @@ import (
 // each new key is a fresh, empty database.
 type Opener func(t *testing.T, key string) store.Store
 
+// Harness is the database under test.
+type Harness struct {
+	// Open opens the store with opts, as Opener does.
+	Open func(t *testing.T, key string, opts store.Options) store.Store
+	// SQL opens a plain database/sql handle on the database of key (the
+	// same file or schema), for the cases that damage the database or hold
+	// its locks behind the store's back; the harness closes it.
+	SQL func(t *testing.T, key string) *sql.DB
+	// Postgres is set for PostgreSQL, whose sessions a test can kill.
+	Postgres bool
+}
+
 // Run runs the suite.
-func Run(t *testing.T, open Opener) {
+func Run(t *testing.T, h Harness) {
+	open := func(t *testing.T, key string) store.Store { return h.Open(t, key, store.Options{}) }
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T, Harness)
+	}{
+		{"TimesOutOfRange", testTimesOutOfRange},
+		{"MissingHash", testMissingHash},
+		{"BadText", testBadText},
+		{"UnreadableEntries", testUnreadableEntries},
+		{"CommitTimeout", testCommitTimeout},
+		{"LeaderEnds", testLeaderEnds},
+		{"LeaderLost", testLeaderLost},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
+	}
 	tests := []struct {
 		name string
 		fn   func(*testing.T, Opener)
