@@ -36,20 +36,8 @@ func loadWebhookSigner(data string) (notify.Signer, error) {
 	path := filepath.Join(data, webhookKeyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		seed := make([]byte, ed25519.SeedSize)
-		if _, err := rand.Read(seed); err != nil {
+		if err := createWebhookKey(path); err != nil {
 			return notify.Signer{}, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return notify.Signer{}, err
-		}
-		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(seed) + "\n")
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return notify.Signer{}, werr
 		}
 		b, err = os.ReadFile(path)
 	}
@@ -63,6 +51,27 @@ func loadWebhookSigner(data string) (notify.Signer, error) {
 	key := ed25519.NewKeyFromSeed(seed)
 	sum := sha256.Sum256(key.Public().(ed25519.PublicKey))
 	return notify.Signer{KeyID: "webhook-" + hex.EncodeToString(sum[:8]), Key: key}, nil
+}
+
+// createWebhookKey writes a new seed, never replacing an existing file
+// (two servers starting at once on one folder keep the first).
+func createWebhookKey(path string) error {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(seed) + "\n")
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	return werr
 }
 
 // newResponse prepares the response engine (protocol runs, scheduler,
