@@ -17,6 +17,7 @@ import (
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/ledger/recordform"
 	"github.com/pactwatch/pactwatch/store"
 )
 
@@ -87,10 +88,7 @@ func (s *Server) handlePostEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now().UTC()
 	ev := store.Evidence{SHA256: sum, Size: n, MediaType: mediaType, UploadedBy: p.ID, UploadedAt: now}
-	canonical, err := canonicalJSON(map[string]any{
-		"sha256": sum, "size": n, "media_type": mediaType,
-		"uploaded_at": now, "uploaded_by": p.ID,
-	})
+	canonical, err := recordform.Evidence(ev)
 	if err != nil {
 		s.writeError(w, r, pactwatch.Internal(err))
 		return

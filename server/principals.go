@@ -18,6 +18,7 @@ import (
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/ledger/recordform"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/vocab"
@@ -49,26 +50,15 @@ func PrincipalView(p store.Principal) client.Principal {
 	return v
 }
 
-// keyEvent is the record of a principal's addition or revocation: what its
-// ledger entry commits to. The public projection leaves out the name.
-type keyEvent struct {
-	Event     string           `json:"event"` // "add" or "revoke"
-	At        time.Time        `json:"at"`
-	Principal client.Principal `json:"principal"`
-}
-
+// keyEventLeaf is the ledger leaf of a key event; its canonical form lives
+// in ledger/recordform, shared with the offline audit that rebuilds it from
+// the principals table.
 func keyEventLeaf(event string, at time.Time, p store.Principal) (store.Leaf, error) {
-	view := PrincipalView(p)
-	canonical, err := canonicalJSON(keyEvent{Event: event, At: at.UTC(), Principal: view})
+	canonical, public, err := recordform.KeyEvent(event, at, p)
 	if err != nil {
 		return store.Leaf{}, err
 	}
-	view.Name = ""
-	public, err := canonicalJSON(keyEvent{Event: event, At: at.UTC(), Principal: view})
-	if err != nil {
-		return store.Leaf{}, err
-	}
-	return NewLeaf(ledger.TypeKey, "principal:"+p.ID+":"+event, at, canonical, public), nil
+	return NewLeaf(ledger.TypeKey, recordform.KeyEventID(p.ID, event), at, canonical, public), nil
 }
 
 // AddPrincipal stores a principal and the ledger entry of its addition.

@@ -19,6 +19,7 @@ import (
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/ledger"
+	"github.com/pactwatch/pactwatch/ledger/recordform"
 	"github.com/pactwatch/pactwatch/ledger/tileclient"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/store"
@@ -85,6 +86,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var src ledger.Source
 	var records ledger.RecordFetcher
 	var msg []byte
+	var rowsOf func(ledger.Checkpoint) (*rowAudit, error) // the table walk, with --records on a database
 	if *server != "" && *checkRecords {
 		return pactwatch.FieldErrorf(pactwatch.EINVALID, "records", "checking records needs the database (--data or --db): the server has no auditor API for records and salts yet")
 	}
@@ -117,7 +119,21 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		src = st
 		if *checkRecords {
-			records = storeRecords{st}
+			rs := storeRecords{st: st}
+			records = &rs
+			rowsOf = func(cp ledger.Checkpoint) (*rowAudit, error) {
+				raw, closeRaw, err := openRaw(ctx, db)
+				if err != nil {
+					return nil, pactwatch.FieldErrorf(pactwatch.EUNAVAILABLE, "db", "%v", err)
+				}
+				defer closeRaw()
+				size, err := st.TreeSize(ctx)
+				if err != nil {
+					return nil, err
+				}
+				rs.rows, err = auditRows(ctx, raw, size, cp.Size)
+				return rs.rows, err
+			}
 		}
 	}
 
@@ -135,11 +151,21 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		prevCP = &ledger.Checkpoint{Origin: prev.Origin, Size: prev.Size, Hash: prev.Hash}
 	}
+	var rows *rowAudit
+	if rowsOf != nil {
+		if rows, err = rowsOf(cp); err != nil {
+			fmt.Fprintf(stdout, "FAILED      %s\n", userMessage(err))
+			return errSilent
+		}
+	}
 	var rep ledger.AuditReport
 	if prevCP != nil && !*full {
 		rep, err = ledger.AuditSince(ctx, src, cp, *prevCP, records)
 	} else {
 		rep, err = ledger.Audit(ctx, src, cp, prevCP, records)
+	}
+	if err == nil && rows != nil {
+		err = rows.err // only once the entries themselves are proven
 	}
 	if err != nil {
 		fmt.Fprintf(stdout, "FAILED      %s\n", userMessage(err))
@@ -154,6 +180,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "records     %d matched their digests", rep.Records)
 		if len(rep.Skipped) > 0 {
 			fmt.Fprintf(stdout, "; not checked: %s", byType(rep.Skipped))
+		}
+		fmt.Fprintln(stdout)
+	}
+	if rows != nil {
+		fmt.Fprintf(stdout, "rows        %s: each named by its entry, query columns match their bodies", byType(rows.rows))
+		if rows.pending > 0 {
+			fmt.Fprintf(stdout, "; %d not yet in the checkpoint", rows.pending)
 		}
 		fmt.Fprintln(stdout)
 	}
@@ -270,32 +303,71 @@ func byType(m map[string]int64) string {
 
 // storeRecords rebuilds each record's canonical bytes from the database,
 // so an offline audit catches a record row altered or deleted behind its
-// entry's back: observations (observation.CanonicalRecord) and the generic
-// records (agreement versions, decisions, cases, actions, reports: their
-// stored canonical body). Key events and evidence metadata are canonicalised
-// by the server from several columns; they are reported as not checked.
-type storeRecords struct{ st store.Store }
+// entry's back: observations (observation.CanonicalRecord), key events and
+// evidence metadata (ledger/recordform, from the principals and evidence
+// rows) and the generic records (agreement versions, decisions, cases,
+// actions, reports: their stored canonical body). Rows that no entry names
+// are rowAudit's business.
+type storeRecords struct {
+	st   store.Store
+	rows *rowAudit
+}
 
 func (r storeRecords) Record(ctx context.Context, index int64, e ledger.Entry) ([]byte, []byte, error) {
-	switch e.Type {
-	case ledger.TypeKey, ledger.TypeEvidence:
-		return nil, nil, ledger.ErrRecordNotChecked
-	}
 	_, leaf, err := r.st.LeafByRecord(ctx, e.RecordID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if e.Type == ledger.TypeObservation {
+	var canonical []byte
+	switch e.Type {
+	case ledger.TypeObservation:
 		rec, err := r.st.Observation(ctx, e.RecordID)
 		if err != nil {
 			return nil, nil, err
 		}
-		canonical, err := observation.CanonicalRecord(rec)
-		return canonical, leaf.Salt, err
+		canonical, err = observation.CanonicalRecord(rec)
+		if err != nil {
+			return nil, nil, err
+		}
+	case ledger.TypeKey:
+		canonical, err = keyEventRecord(ctx, r.st, e.RecordID)
+		if err != nil {
+			return nil, nil, err
+		}
+	case ledger.TypeEvidence:
+		ev, ok := r.rows.evidence[index]
+		if !ok {
+			return nil, nil, pactwatch.Errorf(pactwatch.ENOTFOUND, "no evidence row has this entry (leaf_index %d): the row was deleted or re-pointed", index)
+		}
+		if canonical, err = recordform.Evidence(ev); err != nil {
+			return nil, nil, err
+		}
+	default:
+		g, err := r.st.Record(ctx, e.RecordID)
+		if err != nil {
+			return nil, nil, err
+		}
+		canonical = g.Body
 	}
-	g, err := r.st.Record(ctx, e.RecordID)
+	return canonical, leaf.Salt, nil
+}
+
+// keyEventRecord rebuilds a key event from the principal's row as it is
+// now: the add event from its columns, the revoke event with its
+// revoked_at.
+func keyEventRecord(ctx context.Context, st store.Store, recordID string) ([]byte, error) {
+	id, event, ok := recordform.ParseKeyEventID(recordID)
+	if !ok {
+		return nil, pactwatch.Errorf(pactwatch.EINVALID, "%q is not a key event id (principal:<id>:add|revoke)", recordID)
+	}
+	p, err := st.Principal(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return g.Body, leaf.Salt, nil
+	at, ok := recordform.KeyEventTime(event, p)
+	if !ok {
+		return nil, pactwatch.Errorf(pactwatch.EINVALID, "the ledger records the revocation of principal %s but its row is not revoked", id)
+	}
+	canonical, _, err := recordform.KeyEvent(event, at, p)
+	return canonical, err
 }
