@@ -15,7 +15,9 @@ import (
 // bytes and the salt of Entry.Digest. The server's auditor API implements
 // it for `pactwatch verify --server` with an auditor token, the store for
 // offline audits. (Checking each observation's monitor signature needs the
-// record itself; a RecordFetcher may do it and return an error naming it.)
+// record itself; a RecordFetcher may do it and return EINVALID, which Audit
+// reports as a failure of that entry; ENOTFOUND means the record was
+// deleted.)
 type RecordFetcher interface {
 	Record(ctx context.Context, index int64, e Entry) (canonical, salt []byte, err error)
 }
@@ -267,8 +269,13 @@ func rootOf(stack []Hash) Hash {
 func checkRecord(ctx context.Context, records RecordFetcher, idx int64, e Entry) error {
 	canonical, salt, err := records.Record(ctx, idx, e)
 	if err != nil {
-		if code := pactwatch.ErrorCode(err); code == pactwatch.ENOTFOUND {
+		switch pactwatch.ErrorCode(err) {
+		case pactwatch.ENOTFOUND:
 			return auditFailure(idx, 0, "deleted: record %s is missing", e.RecordID)
+		case pactwatch.EINVALID:
+			// The fetcher judged the record itself (a signature that does
+			// not verify, a row contradicting its entry): name the entry.
+			return auditFailure(idx, 0, "invalid: record %s: %s", e.RecordID, pactwatch.ErrorMessage(err))
 		}
 		return err
 	}

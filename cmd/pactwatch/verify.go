@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -308,12 +309,18 @@ func byType(m map[string]int64) string {
 // rows) and the generic records (agreement versions, decisions, cases,
 // actions, reports: their stored canonical body). Rows that no entry names
 // are rowAudit's business.
+//
+// Each observation's monitor signature is verified again with the public
+// key of the principal the row names (itself checked against its key
+// event), so a record that was never signed by its monitor is caught even
+// if its entry was logged.
 type storeRecords struct {
 	st   store.Store
 	rows *rowAudit
+	keys map[string]ed25519.PublicKey // principal id → key, read once
 }
 
-func (r storeRecords) Record(ctx context.Context, index int64, e ledger.Entry) ([]byte, []byte, error) {
+func (r *storeRecords) Record(ctx context.Context, index int64, e ledger.Entry) ([]byte, []byte, error) {
 	_, leaf, err := r.st.LeafByRecord(ctx, e.RecordID)
 	if err != nil {
 		return nil, nil, err
@@ -327,6 +334,9 @@ func (r storeRecords) Record(ctx context.Context, index int64, e ledger.Entry) (
 		}
 		canonical, err = observation.CanonicalRecord(rec)
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := r.verifySignature(ctx, rec); err != nil {
 			return nil, nil, err
 		}
 	case ledger.TypeKey:
@@ -350,6 +360,27 @@ func (r storeRecords) Record(ctx context.Context, index int64, e ledger.Entry) (
 		canonical = g.Body
 	}
 	return canonical, leaf.Salt, nil
+}
+
+// verifySignature checks rec's signature under the key of the principal
+// that submitted it.
+func (r *storeRecords) verifySignature(ctx context.Context, rec observation.Record) error {
+	pub, ok := r.keys[rec.PrincipalID]
+	if !ok {
+		p, err := r.st.Principal(ctx, rec.PrincipalID)
+		if err != nil {
+			return pactwatch.Errorf(pactwatch.EINVALID, "submitted by principal %q: %s", rec.PrincipalID, userMessage(err))
+		}
+		pub = p.PublicKey
+		if r.keys == nil {
+			r.keys = map[string]ed25519.PublicKey{}
+		}
+		r.keys[rec.PrincipalID] = pub
+	}
+	if err := observation.Verify(rec.Observation, pub); err != nil {
+		return pactwatch.Errorf(pactwatch.EINVALID, "its monitor signature does not verify under the key of principal %s: %s", rec.PrincipalID, userMessage(err))
+	}
+	return nil
 }
 
 // keyEventRecord rebuilds a key event from the principal's row as it is

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"fmt"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/ledger/ledgertest"
 	"github.com/pactwatch/pactwatch/ledger/logserver"
+	"github.com/pactwatch/pactwatch/ledger/recordform"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/store/storetest"
@@ -44,10 +47,14 @@ func TestVerifyOfflineData(t *testing.T) {
 	}
 	// Observations, committed as the server commits them: the salted
 	// digest of observation.CanonicalRecord.
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, 32))
 	var obs []observation.Record
 	var leaves []store.Leaf
 	for i := range 50 {
 		rec, _ := storetest.Obs(i, vocab.Category("explosion"), at, nil)
+		if err := observation.Sign(&rec.Observation, priv); err != nil {
+			t.Fatal(err)
+		}
 		canonical, err := observation.CanonicalRecord(rec)
 		if err != nil {
 			t.Fatal(err)
@@ -56,6 +63,17 @@ func TestVerifyOfflineData(t *testing.T) {
 		leaves = append(leaves, storetest.LeafFor(ledger.TypeObservation, rec.ID, rec.ReceivedAt, canonical))
 	}
 	if _, err := st.InsertObservations(ctx, obs, leaves); err != nil {
+		t.Fatal(err)
+	}
+	// The monitor who signed them, with its key event (verify checks
+	// each observation's signature under this key).
+	pub := priv.Public().(ed25519.PublicKey)
+	p := store.Principal{ID: obs[0].PrincipalID, Name: "monitor", Role: vocab.RoleMonitor, PublicKey: pub, KeyID: observation.KeyID(pub), ValidFrom: at, Source: "api", CreatedAt: at}
+	keyEvent, _, err := recordform.KeyEvent(recordform.EventAdd, at, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutPrincipal(ctx, p, storetest.LeafFor(ledger.TypeKey, recordform.KeyEventID(p.ID, recordform.EventAdd), at, keyEvent)); err != nil {
 		t.Fatal(err)
 	}
 	logKey, err := os.ReadFile("../../examples/ukraine/keys/log.key")
@@ -75,7 +93,7 @@ func TestVerifyOfflineData(t *testing.T) {
 	// offline checkpoint, so the quorum is lowered explicitly.
 	agreementFile := "../../examples/ukraine/agreement.yaml"
 	out, _, err := runCLI(t, "verify", "--data", dir, "--agreement", agreementFile, "--quorum", "0", "--records")
-	if err != nil || !strings.Contains(out, "350 audited (decision 300, observation 50)") || !strings.Contains(out, "records     350 matched") {
+	if err != nil || !strings.Contains(out, "351 audited (decision 300, key 1, observation 50)") || !strings.Contains(out, "records     351 matched") {
 		t.Fatalf("verify --data: %v\n%s", err, out)
 	}
 	// Without --agreement, the embedded example's (serve's default) is used.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
@@ -37,10 +39,15 @@ func fillAuditDB(t *testing.T, dsn string) {
 	if _, err := st.AppendRecords(ctx, []store.GenericRecord{{Type: ledger.TypeDecision, ID: "decision-0", Time: at, Body: body, Leaf: storetest.LeafFor(ledger.TypeDecision, "decision-0", at, body)}}); err != nil {
 		t.Fatal(err)
 	}
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
 	var obs []observation.Record
 	var leaves []store.Leaf
 	for i := range 5 {
 		rec, _ := storetest.Obs(i, vocab.Category("explosion"), at, &observation.Position{Lat: 48.5 + float64(i)/10, Lon: 37.9})
+		rec.PrincipalID = "m1"
+		if err := observation.Sign(&rec.Observation, priv); err != nil {
+			t.Fatal(err)
+		}
 		canonical, err := observation.CanonicalRecord(rec)
 		if err != nil {
 			t.Fatal(err)
@@ -51,9 +58,8 @@ func fillAuditDB(t *testing.T, dsn string) {
 	if _, err := st.InsertObservations(ctx, obs, leaves); err != nil {
 		t.Fatal(err)
 	}
-	pub := make([]byte, 32)
-	pub[0] = 9
-	p := store.Principal{ID: "m1", Name: "Monitor", Role: vocab.RoleMonitor, PublicKey: pub, KeyID: "kid-m1", ValidFrom: at, Source: "api", CreatedAt: at}
+	pub := priv.Public().(ed25519.PublicKey)
+	p := store.Principal{ID: "m1", Name: "Monitor", Role: vocab.RoleMonitor, PublicKey: pub, KeyID: observation.KeyID(pub), ValidFrom: at, Source: "api", CreatedAt: at}
 	c, _, err := recordform.KeyEvent(recordform.EventAdd, at, p)
 	if err != nil {
 		t.Fatal(err)
@@ -117,9 +123,12 @@ var rowTamperCases = []struct {
 	{"principal key and role swapped",
 		[]string{"UPDATE principals SET role = 'admin', key_id = 'attacker' WHERE id = 'm1'"},
 		"entries[6]: altered: record principal:m1:add"},
+	{"principal's public key swapped",
+		[]string{"UPDATE principals SET public_key = (SELECT salt FROM ledger_entries WHERE idx = 0)"},
+		"entries[1]: invalid: record 00000000-0000-4000-8000-000000000000: its monitor signature does not verify under the key of principal m1"},
 	{"revocation undone",
 		[]string{"DELETE FROM principal_revocations", "UPDATE principals SET revoked_at = NULL"},
-		"the ledger records the revocation of principal m1 but its row is not revoked"},
+		"entries[7]: invalid: record principal:m1:revoke: the ledger records the revocation of principal m1 but its row is not revoked"},
 	{"revocation row deleted",
 		[]string{"DELETE FROM principal_revocations"},
 		"principals row id m1: revoked_at is set but principal_revocations has no row for it"},
