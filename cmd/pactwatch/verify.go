@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +21,6 @@ import (
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/ledger/recordform"
 	"github.com/pactwatch/pactwatch/ledger/tileclient"
-	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/witness"
 )
@@ -120,8 +118,15 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		src = st
 		if *checkRecords {
-			rs := storeRecords{st: st}
-			records = &rs
+			// rs.rows is set by the table walk, before the audit runs.
+			var rs struct{ rows *rowAudit }
+			records = &recordform.Fetcher{Store: st, VerifySignatures: true, Evidence: func(_ context.Context, index int64) (store.Evidence, error) {
+				ev, ok := rs.rows.evidence[index]
+				if !ok {
+					return ev, pactwatch.Errorf(pactwatch.ENOTFOUND, "no evidence row has the entry at index %d", index)
+				}
+				return ev, nil
+			}}
 			rowsOf = func(cp ledger.Checkpoint) (*rowAudit, error) {
 				raw, closeRaw, err := openRaw(ctx, db)
 				if err != nil {
@@ -300,105 +305,4 @@ func byType(m map[string]int64) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// storeRecords rebuilds each record's canonical bytes from the database,
-// so an offline audit catches a record row altered or deleted behind its
-// entry's back: observations (observation.CanonicalRecord), key events and
-// evidence metadata (ledger/recordform, from the principals and evidence
-// rows) and the generic records (agreement versions, decisions, cases,
-// actions, reports: their stored canonical body). Rows that no entry names
-// are rowAudit's business.
-//
-// Each observation's monitor signature is verified again with the public
-// key of the principal the row names (itself checked against its key
-// event), so a record that was never signed by its monitor is caught even
-// if its entry was logged.
-type storeRecords struct {
-	st   store.Store
-	rows *rowAudit
-	keys map[string]ed25519.PublicKey // principal id → key, read once
-}
-
-func (r *storeRecords) Record(ctx context.Context, index int64, e ledger.Entry) ([]byte, []byte, error) {
-	_, leaf, err := r.st.LeafByRecord(ctx, e.RecordID)
-	if err != nil {
-		return nil, nil, err
-	}
-	var canonical []byte
-	switch e.Type {
-	case ledger.TypeObservation:
-		rec, err := r.st.Observation(ctx, e.RecordID)
-		if err != nil {
-			return nil, nil, err
-		}
-		canonical, err = observation.CanonicalRecord(rec)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := r.verifySignature(ctx, rec); err != nil {
-			return nil, nil, err
-		}
-	case ledger.TypeKey:
-		canonical, err = keyEventRecord(ctx, r.st, e.RecordID)
-		if err != nil {
-			return nil, nil, err
-		}
-	case ledger.TypeEvidence:
-		ev, ok := r.rows.evidence[index]
-		if !ok {
-			return nil, nil, pactwatch.Errorf(pactwatch.ENOTFOUND, "no evidence row has this entry (leaf_index %d): the row was deleted or re-pointed", index)
-		}
-		if canonical, err = recordform.Evidence(ev); err != nil {
-			return nil, nil, err
-		}
-	default:
-		g, err := r.st.Record(ctx, e.RecordID)
-		if err != nil {
-			return nil, nil, err
-		}
-		canonical = g.Body
-	}
-	return canonical, leaf.Salt, nil
-}
-
-// verifySignature checks rec's signature under the key of the principal
-// that submitted it.
-func (r *storeRecords) verifySignature(ctx context.Context, rec observation.Record) error {
-	pub, ok := r.keys[rec.PrincipalID]
-	if !ok {
-		p, err := r.st.Principal(ctx, rec.PrincipalID)
-		if err != nil {
-			return pactwatch.Errorf(pactwatch.EINVALID, "submitted by principal %q: %s", rec.PrincipalID, userMessage(err))
-		}
-		pub = p.PublicKey
-		if r.keys == nil {
-			r.keys = map[string]ed25519.PublicKey{}
-		}
-		r.keys[rec.PrincipalID] = pub
-	}
-	if err := observation.Verify(rec.Observation, pub); err != nil {
-		return pactwatch.Errorf(pactwatch.EINVALID, "its monitor signature does not verify under the key of principal %s: %s", rec.PrincipalID, userMessage(err))
-	}
-	return nil
-}
-
-// keyEventRecord rebuilds a key event from the principal's row as it is
-// now: the add event from its columns, the revoke event with its
-// revoked_at.
-func keyEventRecord(ctx context.Context, st store.Store, recordID string) ([]byte, error) {
-	id, event, ok := recordform.ParseKeyEventID(recordID)
-	if !ok {
-		return nil, pactwatch.Errorf(pactwatch.EINVALID, "%q is not a key event id (principal:<id>:add|revoke)", recordID)
-	}
-	p, err := st.Principal(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	at, ok := recordform.KeyEventTime(event, p)
-	if !ok {
-		return nil, pactwatch.Errorf(pactwatch.EINVALID, "the ledger records the revocation of principal %s but its row is not revoked", id)
-	}
-	canonical, _, err := recordform.KeyEvent(event, at, p)
-	return canonical, err
 }

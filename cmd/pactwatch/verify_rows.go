@@ -17,7 +17,7 @@ import (
 	"github.com/pactwatch/pactwatch/store/sqlite"
 )
 
-// The entry-driven audit (ledger.Audit with storeRecords) proves that every
+// The entry-driven audit (ledger.Audit with recordform.Fetcher) proves that every
 // ledger entry's record is in the database unchanged. It cannot see a row
 // that has no entry, nor the columns the store copies out of a record for
 // its queries. rowAudit walks every table that holds ledger records and
@@ -38,7 +38,7 @@ type rowAudit struct {
 	// of the entries themselves is reported before the rows' (a row
 	// naming an altered entry is a consequence, not the cause).
 	err error
-	// evidence rows by leaf index, for storeRecords: an evidence entry's
+	// evidence rows by leaf index, for the fetcher: an evidence entry's
 	// record id is random, so its row is found by the entry's index.
 	evidence map[int64]store.Evidence
 }
