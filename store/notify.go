@@ -23,8 +23,9 @@ type Notifications interface {
 	// in the same transaction, enqueues msgs[i] (the messages announcing
 	// recs[i]) for every record that was not already stored: a transition
 	// computed twice is stored and announced once. len(msgs) is 0 or
-	// len(recs).
-	AppendRecordsWithMessages(ctx context.Context, recs []GenericRecord, msgs [][]notify.Message) ([]AppendResult, error)
+	// len(recs). A new record named by an Exclusion is refused (ECONFLICT,
+	// nothing of the call stored) when the record it excludes is stored.
+	AppendRecordsWithMessages(ctx context.Context, recs []GenericRecord, msgs [][]notify.Message, excl ...Exclusion) ([]AppendResult, error)
 
 	// PutSubscription adds a subscription; the same one again changes
 	// nothing, another under a stored id is ECONFLICT.
@@ -42,6 +43,16 @@ type Notifications interface {
 }
 
 var _ Notifications = (*DB)(nil)
+
+// Exclusion says that Record may not be stored next to Excludes: two
+// records that contradict each other (a step done on time and the same
+// step overdue). Two servers that compute them at once from states a
+// moment apart both pass their own checks; the store, which serialises
+// writers, keeps the first and refuses the second, whose writer then
+// re-reads and recomputes.
+type Exclusion struct {
+	Record, Excludes string
+}
 
 // execer is what outbox writes need from a transaction.
 type execer interface {
@@ -132,7 +143,7 @@ func (s *DB) Enqueue(ctx context.Context, ms ...notify.Message) error {
 }
 
 // AppendRecordsWithMessages implements Notifications.
-func (s *DB) AppendRecordsWithMessages(ctx context.Context, recs []GenericRecord, msgs [][]notify.Message) ([]AppendResult, error) {
+func (s *DB) AppendRecordsWithMessages(ctx context.Context, recs []GenericRecord, msgs [][]notify.Message, excl ...Exclusion) ([]AppendResult, error) {
 	if len(msgs) != 0 && len(msgs) != len(recs) {
 		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "messages", "%d message lists for %d records", len(msgs), len(recs))
 	}
@@ -155,6 +166,28 @@ func (s *DB) AppendRecordsWithMessages(ctx context.Context, recs []GenericRecord
 		results, err = w.appendRecords(recs, encoded)
 		if err != nil {
 			return err
+		}
+		fresh := map[string]bool{}
+		for i, r := range recs {
+			if !results[i].Existed {
+				fresh[r.ID] = true
+			}
+		}
+		for _, x := range excl {
+			if !fresh[x.Record] {
+				continue
+			}
+			rows, err := w.query("SELECT id FROM records WHERE id = ?", x.Excludes)
+			if err != nil {
+				return err
+			}
+			found := false
+			if err := eachRow(rows, func() error { found = true; return nil }); err != nil {
+				return err
+			}
+			if found {
+				return pactwatch.FieldErrorf(pactwatch.ECONFLICT, "records", "record %s contradicts the stored record %s", x.Record, x.Excludes)
+			}
 		}
 		seen := map[string]bool{}
 		for i, ms := range msgs {

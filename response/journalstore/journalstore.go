@@ -74,8 +74,26 @@ func (j *Journal) Append(ctx context.Context, ts []response.Transition) error {
 		}
 		msgs = append(msgs, ms)
 	}
-	_, err = j.Store.AppendRecordsWithMessages(ctx, recs, msgs)
+	_, err = j.Store.AppendRecordsWithMessages(ctx, recs, msgs, exclusions(ts)...)
 	return err
+}
+
+// exclusions keep contradictory step records apart when two servers act at
+// once: a step done on time may not be stored once the step is stored
+// overdue, nor overdue once it is stored done. The refused writer re-reads
+// and recomputes (a late action, or nothing).
+func exclusions(ts []response.Transition) []store.Exclusion {
+	var out []store.Exclusion
+	for _, t := range ts {
+		base := t.Run + "/" + t.Step
+		switch t.Kind {
+		case response.KindStepDone:
+			out = append(out, store.Exclusion{Record: t.ID, Excludes: base + "/overdue"})
+		case response.KindStepOverdue:
+			out = append(out, store.Exclusion{Record: t.ID, Excludes: base + "/done"})
+		}
+	}
+	return out
 }
 
 func (j *Journal) now(fallback time.Time) time.Time {

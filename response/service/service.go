@@ -203,20 +203,30 @@ func (s *Service) Loop(ctx context.Context, every time.Duration) {
 // Record stores a liaison's (or analyst's) action on a step. Errors are
 // the engine's (forbidden, not found, conflict, invalid) and change
 // nothing.
+//
+// If another server stored a contradicting transition in the meantime (the
+// step went overdue there as it was recorded here), the store refuses this
+// one; the engine is rebuilt from the store and the action recorded again
+// against what is stored now (late, or refused).
 func (s *Service) Record(ctx context.Context, by response.Recorder, run, step string, act response.Action) ([]response.Transition, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.syncLocked(ctx); err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		if err := s.syncLocked(ctx); err != nil {
+			return nil, err
+		}
+		ts, err := s.sched.Engine.Record(by, run, step, act)
+		if err != nil {
+			return nil, err
+		}
+		err = s.append(ctx, ts)
+		if err == nil {
+			return ts, nil
+		}
+		if pactwatch.ErrorCode(err) != pactwatch.ECONFLICT || attempt > 0 {
+			return nil, err
+		}
 	}
-	ts, err := s.sched.Engine.Record(by, run, step, act)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.append(ctx, ts); err != nil {
-		return nil, err
-	}
-	return ts, nil
 }
 
 // Runs returns the runs of a case (every run when caseID is empty), as

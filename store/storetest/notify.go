@@ -152,6 +152,17 @@ func testRecordsWithMessages(t *testing.T, open Opener) {
 	_, err = s.AppendRecordsWithMessages(ctx(t), []store.GenericRecord{rec("t5", `{}`)}, [][]notify.Message{nil, nil})
 	wantCode(t, err, pactwatch.EINVALID)
 
+	// An exclusion: t6 may not be stored next to t1 (stored), t7 next to t8 (not stored).
+	_, err = s.AppendRecordsWithMessages(ctx(t), []store.GenericRecord{rec("t6", `{}`)}, [][]notify.Message{{msg("t6#a", t0)}},
+		store.Exclusion{Record: "t6", Excludes: "t1"})
+	wantCode(t, err, pactwatch.ECONFLICT)
+	if _, err := s.Record(ctx(t), "t6"); err == nil {
+		t.Fatal("t6 stored despite its exclusion")
+	}
+	if _, err := s.AppendRecordsWithMessages(ctx(t), []store.GenericRecord{rec("t7", `{}`)}, nil,
+		store.Exclusion{Record: "t7", Excludes: "t8"}, store.Exclusion{Record: "t9", Excludes: "t1"}); err != nil {
+		t.Fatalf("exclusions that do not apply: %v", err)
+	}
 	got, err := s.Claim(ctx(t), t0, 100, time.Minute)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,72 @@
+package journalstore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/response"
+	"github.com/pactwatch/pactwatch/vocab"
+)
+
+func TestContradictionSQLite(t *testing.T)     { testContradiction(t, sqliteOpener(t)) }
+func TestContradictionPostgreSQL(t *testing.T) { testContradiction(t, postgresOpener(t)) }
+
+// testContradiction: two servers compute, from states a moment apart, a
+// step done on time (the API node, whose clock is just before the
+// deadline) and the same step overdue (the scheduler node, just after).
+// The store keeps the first one stored and refuses the other, in either
+// order: a step is never both.
+func testContradiction(t *testing.T, open opener) {
+	ctx := context.Background()
+	a, err := agreement.Load("../testdata/agreement.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doneFirst := range []bool{false, true} {
+		st := open(t)
+		j := &Journal{Store: st}
+		id := "case-x"
+		if doneFirst {
+			id = "case-y"
+		}
+		before := func() time.Time { return t0.Add(24*time.Hour - time.Second) }
+		after := t0.Add(24*time.Hour + time.Second)
+		api := response.New(a, before)
+		ts, err := api.Confirm(response.Case{ID: id, Commitment: "ceasefire", Party: "north", Confirmed: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(ctx, ts); err != nil {
+			t.Fatal(err)
+		}
+		sched := response.New(a, func() time.Time { return after })
+		if err := sched.Apply(ts...); err != nil {
+			t.Fatal(err)
+		}
+		done, err := api.Record(response.Recorder{Principal: "lb", Role: vocab.RoleGuarantorLiaison, Of: "b"}, id+"/respond", "consult/b",
+			response.Action{Statement: "consulted"})
+		// The mission's 6-hour step went overdue first, on both nodes alike.
+		if err != nil || len(done) != 2 || done[1].Kind != response.KindStepDone {
+			t.Fatalf("record: %+v, %v", done, err)
+		}
+		overdue := sched.Due(after)
+		first, second := overdue, done
+		if doneFirst {
+			first, second = done, overdue
+		}
+		if err := j.Append(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(ctx, second); pactwatch.ErrorCode(err) != pactwatch.ECONFLICT {
+			t.Fatalf("doneFirst=%v: contradicting append: %v, want conflict", doneFirst, err)
+		}
+		_, errDone := st.Record(ctx, id+"/respond/consult/b/done")
+		_, errOver := st.Record(ctx, id+"/respond/consult/b/overdue")
+		if (errDone == nil) != doneFirst || (errOver == nil) == doneFirst {
+			t.Fatalf("doneFirst=%v: done stored %v, overdue stored %v", doneFirst, errDone == nil, errOver == nil)
+		}
+	}
+}
