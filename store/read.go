@@ -331,12 +331,18 @@ func (s *DB) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
 // TryLeader implements Store: TryLead with a leadership that ctx does not
 // end.
 func (s *DB) TryLeader(ctx context.Context, name string) (func(), bool, error) {
-	_, release, ok, err := s.TryLead(context.WithoutCancel(ctx), name)
+	_, release, ok, err := s.tryLead(ctx, context.WithoutCancel(ctx), name)
 	return release, ok, err
 }
 
 // TryLead implements Store.
 func (s *DB) TryLead(ctx context.Context, name string) (context.Context, func(), bool, error) {
+	return s.tryLead(ctx, ctx, name)
+}
+
+// tryLead takes the lock within ctx; the leadership's context derives
+// from parent.
+func (s *DB) tryLead(ctx, parent context.Context, name string) (context.Context, func(), bool, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, false, pactwatch.Errorf(pactwatch.EUNAVAILABLE, "leader election abandoned: %v", err)
 	}
@@ -354,7 +360,7 @@ func (s *DB) TryLead(ctx context.Context, name string) (context.Context, func(),
 		if sqliteLeaders[key] {
 			return nil, nil, false, nil
 		}
-		l, lead, err := s.newLease(ctx, func() {
+		l, lead, err := s.newLease(parent, func() {
 			sqliteLeadersMu.Lock()
 			delete(sqliteLeaders, key)
 			sqliteLeadersMu.Unlock()
@@ -382,7 +388,7 @@ func (s *DB) TryLead(ctx context.Context, name string) (context.Context, func(),
 		}
 		return nil, nil, false, nil
 	}
-	l, lead, err := s.newLease(ctx, func() {
+	l, lead, err := s.newLease(parent, func() {
 		// Unlock and return the connection; if that fails, discard it: a
 		// pooled connection must never keep holding the lock.
 		uctx, cancel := context.WithTimeout(context.Background(), s.leaderCheck)

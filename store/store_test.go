@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pactwatch/pactwatch"
 )
@@ -69,11 +71,49 @@ func TestAsError(t *testing.T) {
 		{errors.New("failed to connect to `user=x database=y`: dial error"), pactwatch.EUNAVAILABLE},
 		{errors.New("database is locked (5) (SQLITE_BUSY)"), pactwatch.EUNAVAILABLE},
 		{errors.New(`ERROR: syntax error at or near "SELEC" (SQLSTATE 42601)`), pactwatch.EINTERNAL},
+		{errors.New(`ERROR: invalid byte sequence for encoding "UTF8": 0x00 (SQLSTATE 22021)`), pactwatch.EINVALID},
+		{fmt.Errorf("insert: %w", context.DeadlineExceeded), pactwatch.EUNAVAILABLE},
 	}
 	for _, tc := range tests {
 		if got := pactwatch.ErrorCode(asError(tc.err)); got != tc.code {
 			t.Errorf("asError(%q) has code %q, want %q", tc.err, got, tc.code)
 		}
+	}
+}
+
+func TestCheckTime(t *testing.T) {
+	tests := []struct {
+		t  time.Time
+		ok bool
+	}{
+		{time.Time{}, true}, // none
+		{MinTime, true},
+		{MinTime.Add(-time.Nanosecond), false},
+		{MaxTime.Add(-time.Nanosecond), true},
+		{MaxTime, false},
+		{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), false},
+		{time.Unix(0, 0), false}, // stored as 0, read back as none
+		{time.Unix(0, 1), true},
+		{time.Date(2026, 11, 22, 0, 0, 0, 0, time.FixedZone("X", 3600)), true},
+	}
+	for _, tc := range tests {
+		err := CheckTime("valid_until", tc.t)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckTime(%v) = %v, want ok %v", tc.t, err, tc.ok)
+		}
+		if err != nil && pactwatch.ErrorCode(err) != pactwatch.EINVALID {
+			t.Errorf("CheckTime(%v) = %v, want EINVALID", tc.t, err)
+		}
+		if tc.ok && !tc.t.IsZero() && !fromNanos(nanos(tc.t)).Equal(tc.t) {
+			t.Errorf("%v does not round-trip: %v", tc.t, fromNanos(nanos(tc.t)))
+		}
+	}
+	// Out of range, nanos saturates instead of wrapping, so that a query
+	// bound stays on its side.
+	if nanos(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)) != math.MaxInt64 || nanos(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)) != math.MinInt64 {
+		t.Error("nanos wraps out-of-range times")
 	}
 }
 
