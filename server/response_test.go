@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/pactwatch/pactwatch"
@@ -55,4 +56,21 @@ func TestResponseRoutesUnavailable(t *testing.T) {
 			t.Errorf("%s %s as %q: %d %s, want %d", tc.method, tc.path, tc.role, status, body, tc.want)
 		}
 	}
+}
+
+// FuzzSplitStepID: a step id that parses joins back to itself, with a key
+// of exactly "<step>/<actor>".
+func FuzzSplitStepID(f *testing.F) {
+	for _, s := range []string{"case-1/respond/consult/us", "a/b/c/d/e", "//", "a/b/c", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		run, key, err := splitStepID(id)
+		if err != nil {
+			return
+		}
+		if run+"/"+key != id || strings.Count(key, "/") != 1 || run == "" || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") {
+			t.Fatalf("%q split into %q and %q", id, run, key)
+		}
+	})
 }
