@@ -201,6 +201,7 @@ func (s *Server) apiRoutes() []Route {
 		{"POST", "/api/v1/principals", admins, s.handleAddPrincipal},
 		{"GET", "/api/v1/principals", overseers, s.handleListPrincipals},
 		{"POST", "/api/v1/principals/{id}/revoke", admins, s.handleRevokePrincipal},
+		{"GET", "/api/v1/ledger/records/{index}", overseers, s.handleGetLedgerRecord},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -41,7 +42,7 @@ type verifyState struct {
 // runVerify audits a ledger: a running server from its public C2SP tiles,
 // or a local database offline.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "(--server URL | --data DIR | --db DSN [--records]) [--agreement FILE | --log-key KEY] [--witness-key KEY]… [--quorum N] [--state FILE [--full]]",
+	fs := newFlags("verify", "(--server URL [--token T --records] | --data DIR | --db DSN [--records]) [--agreement FILE | --log-key KEY] [--witness-key KEY]… [--quorum N] [--state FILE [--full]]",
 		"Audit the tamper-evident ledger. Checks the checkpoint's signature with the log key the\n"+
 			"agreement pins (mission.log.public_key) and the witnesses' cosignatures, reads every\n"+
 			"entry and every Merkle tile (or stored hash), recomputes the root, and checks the log\n"+
@@ -58,7 +59,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	quorum := fs.Int("quorum", -1, "cosignatures required (default: the agreement's witness_quorum, else every --witness-key)")
 	statePath := fs.String("state", "", "file remembering the last verified checkpoint")
 	full := fs.Bool("full", false, "with --state: audit every entry again, not only those added since the remembered checkpoint")
-	checkRecords := fs.Bool("records", false, "with --data/--db: also check every record against its entry's salted digest")
+	checkRecords := fs.Bool("records", false, "also check every record against its entry's salted digest (with --data/--db: and every row against its entry; with --server: needs --token)")
+	token := fs.String("token", "", "with --server --records: an auditor's or admin's bearer token (or a file holding it)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -87,7 +89,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var msg []byte
 	var rowsOf func(ledger.Checkpoint) (*rowAudit, error) // the table walk, with --records on a database
 	if *server != "" && *checkRecords {
-		return pactwatch.FieldErrorf(pactwatch.EINVALID, "records", "checking records needs the database (--data or --db): the server has no auditor API for records and salts yet")
+		if *token == "" {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, "token", "checking records on a server needs an auditor's token (--token), or audit the database offline (--data or --db)")
+		}
+		records = httpRecords{base: strings.TrimSuffix(*server, "/"), token: keyOrFile(*token), client: &http.Client{Timeout: time.Minute}}
 	}
 	if *server != "" {
 		c := &tileclient.Client{URL: strings.TrimSuffix(*server, "/") + "/log"}
