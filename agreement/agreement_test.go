@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,6 +24,7 @@ import (
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/geo"
 	"github.com/pactwatch/pactwatch/keys"
+	"github.com/pactwatch/pactwatch/store"
 )
 
 const example = "../examples/ukraine/agreement.yaml"
@@ -431,6 +433,18 @@ var brokenTests = []struct {
 		`duplicate-ids.yaml:24:14: protocols[0].steps[1].id: duplicate id "consult" (first used at line 23)`,
 		`duplicate-ids.yaml:25:9: protocols[1].id: duplicate id "respond" (first used at line 21)`,
 	}},
+	{"dates-out-of-range.yaml", []string{
+		`dates-out-of-range.yaml:3:12: effective: date 1600-01-01 is before 1678-01-01, the earliest day pactwatch can store`,
+		`dates-out-of-range.yaml:14:124: keys[0].valid_until: date 9999-12-31 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)`,
+		`dates-out-of-range.yaml:15:99: keys[1].valid_from: date 1678-01-01 starts at 1677-12-31T21:57:56Z, before 1678-01-01 UTC, the earliest time pactwatch can store`,
+		`dates-out-of-range.yaml:16:99: keys[2].valid_from: date 0001-01-01 is before 1678-01-01, the earliest day pactwatch can store`,
+		`dates-out-of-range.yaml:25:15: zones[1].phases[0].from: date 1677-12-31 is before 1678-01-01, the earliest day pactwatch can store`,
+		`dates-out-of-range.yaml:30:16: zones[1].phases[1].until: date 2262-01-02 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)`,
+		`dates-out-of-range.yaml:39:10: commitments[0].end: date 3000-01-01 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)`,
+		`dates-out-of-range.yaml:40:54: commitments[0].rule.from: date 9000-01-01 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)`,
+		`dates-out-of-range.yaml:46:12: commitments[1].start: date 1000-01-01 is before 1678-01-01, the earliest day pactwatch can store`,
+		`dates-out-of-range.yaml:47:34: commitments[1].rule.due: date 2300-06-01 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)`,
+	}},
 	{"duplicate-keys.yaml", []string{
 		`duplicate-keys.yaml:3:1: version: duplicate field "version" (first at line 2)`,
 	}},
@@ -668,5 +682,50 @@ func TestPeriods(t *testing.T) {
 	}
 	if !a.Key("monitor-patrol-1").ValidAt(day("2060-01-01")) {
 		t.Error("a key without valid_until stays valid")
+	}
+}
+
+// TestDatesTheStoreCanKeep: a date is refused when its day starts outside
+// the times the store keeps (store.MinTime to store.MaxTime, exclusive, or
+// at the Unix epoch), judged in the agreement's time zone.
+func TestDatesTheStoreCanKeep(t *testing.T) {
+	if !minTime.Equal(store.MinTime) || !maxTime.Equal(store.MaxTime) {
+		t.Fatalf("agreement bounds [%v, %v) differ from the store's [%v, %v)", minTime, maxTime, store.MinTime, store.MaxTime)
+	}
+	minimal, err := os.ReadFile("testdata/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		zone, date string
+		want       string // "" when valid
+	}{
+		{"UTC", "1678-01-01", ""},
+		{"UTC", "1677-12-31", "date 1677-12-31 is before 1678-01-01, the earliest day pactwatch can store"},
+		{"UTC", "0000-01-01", "date 0000-01-01 is before 1678-01-01, the earliest day pactwatch can store"},
+		{"UTC", "2261-12-31", ""},
+		{"UTC", "2262-01-01", "date 2262-01-01 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)"},
+		{"UTC", "9999-12-31", "date 9999-12-31 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)"},
+		{"UTC", "1970-01-01", `date 1970-01-01 starts at the Unix epoch, which pactwatch's store reserves for "no time": pick another day`},
+		{"Europe/Kyiv", "1970-01-01", ""},
+		{"Europe/Kyiv", "1678-01-01", "date 1678-01-01 starts at 1677-12-31T21:57:56Z, before 1678-01-01 UTC, the earliest time pactwatch can store"},
+		{"Europe/Kyiv", "1678-01-02", ""},
+		{"Europe/Kyiv", "2262-01-01", ""}, // 2261-12-31T22:00Z
+		{"America/New_York", "2262-01-01", "date 2262-01-01 is after 2261-12-31, the last day pactwatch can store (for no end, give no date)"},
+		{"America/New_York", "1678-01-01", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone+" "+tt.date, func(t *testing.T) {
+			data := strings.Replace(string(minimal), "time_zone: Europe/Kyiv", "time_zone: "+tt.zone, 1)
+			data = strings.Replace(data, "version: 1\n", "version: 1\neffective: "+tt.date+"\n", 1)
+			_, err := Parse("a.yaml", []byte(data), nil)
+			want := ""
+			if tt.want != "" {
+				want = "a.yaml:4:12: effective: " + tt.want
+			}
+			if got := fmt.Sprint(err); (err == nil) != (want == "") || (err != nil && got != want) {
+				t.Errorf("got %v\nwant %q", err, want)
+			}
+		})
 	}
 }

@@ -147,6 +147,9 @@ func (c *checker) date(path string, d Date) time.Time {
 		return time.Time{}
 	}
 	t, err := d.In(c.a.loc)
+	if err == nil {
+		err = checkStorable(d, t)
+	}
 	if err != nil {
 		c.addf(path, "%v", err)
 	}

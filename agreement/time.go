@@ -20,6 +20,37 @@ func (d Date) In(loc *time.Location) (time.Time, error) {
 	return t, nil
 }
 
+// minTime and maxTime (exclusive) bound the times a date may start at: the
+// store keeps times as Unix nanoseconds, which cover only 1677-09-21 to
+// 2262-04-11, and refuses any time outside [store.MinTime, store.MaxTime)
+// (a test holds these equal to those; agreement stays free of the store's
+// SQL). A key "valid until 9999-12-31" would otherwise pass here and be
+// refused when the server syncs the agreement's keys: write "no end" as
+// no date.
+var (
+	minTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkStorable refuses date d, starting at t, when the store could not
+// keep t: outside [minTime, maxTime), or the Unix epoch itself, which the
+// store writes for "no time".
+func checkStorable(d Date, t time.Time) error {
+	first, last := minTime.Format(time.DateOnly), maxTime.AddDate(0, 0, -1).Format(time.DateOnly)
+	switch {
+	case t.Before(minTime) && string(d) >= first:
+		// A zone east of UTC: the day starts on the previous UTC day.
+		return fmt.Errorf("date %s starts at %s, before %s UTC, the earliest time pactwatch can store", d, t.UTC().Format(time.RFC3339), first)
+	case t.Before(minTime):
+		return fmt.Errorf("date %s is before %s, the earliest day pactwatch can store", d, first)
+	case !t.Before(maxTime):
+		return fmt.Errorf("date %s is after %s, the last day pactwatch can store (for no end, give no date)", d, last)
+	case t.UnixNano() == 0:
+		return fmt.Errorf("date %s starts at the Unix epoch, which pactwatch's store reserves for \"no time\": pick another day", d)
+	}
+	return nil
+}
+
 // Duration is a calendar duration: a whole number and a unit — y (years),
 // mo (months), w (weeks), d (days) or h (hours) — e.g. 30y, 6mo, 14d, 72h.
 // Years, months and days are calendar units (a year from 29 February is
