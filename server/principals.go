@@ -145,9 +145,22 @@ func NewPrincipal(req client.PrincipalRequest, now time.Time) (store.Principal, 
 	}
 	if req.ValidFrom != nil {
 		p.ValidFrom = req.ValidFrom.UTC()
+		// Refused here, before the ledger entry is built: the store
+		// cannot keep such a time (and JSON none past 9999). CheckTime
+		// lets the zero time through as "none"; given, it is year 1.
+		if p.ValidFrom.IsZero() {
+			return p, "", pactwatch.FieldErrorf(pactwatch.EINVALID, "valid_from", "time %s is outside the years %d to %d the store can keep",
+				p.ValidFrom.Format(time.RFC3339), store.MinTime.Year(), store.MaxTime.Year()-1)
+		}
+		if err := store.CheckTime("valid_from", p.ValidFrom); err != nil {
+			return p, "", err
+		}
 	}
 	if req.ValidUntil != nil {
 		p.ValidUntil = req.ValidUntil.UTC()
+		if err := store.CheckTime("valid_until", p.ValidUntil); err != nil {
+			return p, "", err
+		}
 		if !p.ValidUntil.After(p.ValidFrom) {
 			return p, "", pactwatch.FieldErrorf(pactwatch.EINVALID, "valid_until", "must be after valid_from")
 		}
