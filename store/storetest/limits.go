@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
@@ -347,14 +346,7 @@ func testLeaderLost(t *testing.T, h Harness) {
 		t.Fatalf("TryLead = %v, %v", ok, err)
 	}
 	defer release()
-	// The lock key as store computes it (hashtextextended of the schema,
-	// seeded with FNV-1a of the name).
-	f := fnv.New64a()
-	f.Write([]byte("pactwatch-leader:checkpointer"))
-	var killed int
-	err = h.SQL(t, t.Name()).QueryRowContext(ctx(t), `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks
-		WHERE locktype = 'advisory' AND objsubid = 1 AND granted
-		AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(current_schema(), $1)`, int64(f.Sum64())).Scan(&killed)
+	killed, err := TerminateLeader(ctx(t), h.SQL(t, t.Name()), "checkpointer")
 	if err != nil || killed != 1 {
 		t.Fatalf("terminated %d lock holders (%v), want 1", killed, err)
 	}
