@@ -112,12 +112,21 @@ func (c *Checkpointer) logger() *slog.Logger {
 	return c.Logger
 }
 
-// Run publishes checkpoints until ctx ends.
+// LeaderLock is the name of the checkpoint signer's leadership lock.
+const LeaderLock = "ledger-checkpointer"
+
+// Run publishes checkpoints until ctx ends. With a Leader it signs only
+// while it holds the leadership, and all that work runs under the
+// leadership's context: when the lock is lost (PostgreSQL: its session
+// died, so another server may already sign) the work in flight is
+// cancelled, Run goes back to following what the leader publishes and to
+// trying for the lock at each tick.
 func (c *Checkpointer) Run(ctx context.Context) error {
 	interval := c.Interval
 	if interval <= 0 {
 		interval = time.Second
 	}
+	var lead context.Context // set while this checkpointer leads
 	var release func()
 	defer func() {
 		if release != nil {
@@ -127,32 +136,46 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var lastErr string
+	report := func(msg string, err error) { // each distinct failure once
+		if err != nil && err.Error() != lastErr {
+			lastErr = err.Error()
+			c.logger().Error(msg, "err", err)
+		}
+	}
 	for {
-		if release == nil && c.Leader != nil {
-			r, ok, err := c.Leader.TryLeader(ctx, "ledger-checkpointer")
-			if err != nil && err.Error() != lastErr {
-				lastErr = err.Error()
-				c.logger().Error("checkpointer: leader election", "err", err)
+		if lead != nil && lead.Err() != nil && ctx.Err() == nil {
+			release()
+			lead, release = nil, nil
+			c.logger().Warn("checkpointer: lost the leadership; following the leader")
+		}
+		if lead == nil && c.Leader != nil {
+			l, r, ok, err := c.Leader.TryLead(ctx, LeaderLock)
+			if err != nil {
+				report("checkpointer: leader election", err)
 			} else if ok {
-				release = r
+				lead, release = l, r
+				// Another server may have signed since this one last did:
+				// start again from the latest stored checkpoint.
+				c.forget()
 			}
 		}
-		if release == nil && c.Leader != nil {
+		switch {
+		case c.Leader != nil && lead == nil:
 			// Another server signs: follow what it publishes, so Latest
 			// and Wait work here too.
-			if err := c.follow(ctx); err != nil && err.Error() != lastErr {
-				lastErr = err.Error()
-				c.logger().Error("checkpointer: reading the published checkpoint", "err", err)
+			report("checkpointer: reading the published checkpoint", c.follow(ctx))
+		default:
+			work := ctx
+			if lead != nil {
+				work = lead
 			}
-		} else {
-			_, err := c.Publish(ctx)
+			_, err := c.Publish(work)
 			switch {
 			case err == nil:
 				lastErr = ""
-			case ctx.Err() != nil:
-			case err.Error() != lastErr: // report each distinct failure once
-				lastErr = err.Error()
-				c.logger().Error("checkpointer", "err", err)
+			case work.Err() != nil: // stopping, or the leadership ended
+			default:
+				report("checkpointer", err)
 			}
 		}
 		select {
@@ -163,9 +186,19 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 	}
 }
 
+// forget drops the last signed checkpoint, so the next Publish reloads
+// the latest one stored, which it must extend.
+func (c *Checkpointer) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last, c.lastNote = nil, nil
+}
+
 // Publish makes one checkpoint if the tree grew since the last published
 // one. It reports whether it published. An ECONFLICT error wrapping
 // ErrInconsistent means the stored tree was altered: nothing is signed.
+// It neither signs nor persists once ctx is done: run under a leadership's
+// context, it stops acting when the leadership is lost.
 func (c *Checkpointer) Publish(ctx context.Context) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -200,6 +233,9 @@ func (c *Checkpointer) Publish(ctx context.Context) (bool, error) {
 	}
 	full, err := c.cosign(ctx, *c.last, c.lastNote)
 	if err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil { // the leadership ended: publish nothing
 		return false, err
 	}
 	if err := c.Store.PutCheckpoint(ctx, c.last.Size, full); err != nil {
@@ -274,6 +310,9 @@ func (c *Checkpointer) sign(ctx context.Context, size int64) (Checkpoint, []byte
 		if err := CheckConsistency(proof, c.last.Size, c.last.Hash, size, root); err != nil {
 			return Checkpoint{}, nil, &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "tree", Message: fmt.Sprintf("the stored tree of size %d does not extend the signed checkpoint of size %d: refusing to sign", size, c.last.Size), Err: ErrInconsistent}
 		}
+	}
+	if err := ctx.Err(); err != nil { // the leadership ended: sign nothing
+		return Checkpoint{}, nil, err
 	}
 	cp := Checkpoint{Origin: c.Signer.Name(), Size: size, Hash: root}
 	signed, err := cp.Sign(c.Signer)

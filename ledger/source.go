@@ -41,6 +41,11 @@ type CheckpointStore interface {
 // share a database. store.Store implements it with an advisory lock.
 type Leader interface {
 	TryLeader(ctx context.Context, name string) (release func(), ok bool, err error)
+	// TryLead is TryLeader for a holder that must stop when it loses the
+	// lock: lead is cancelled when the leadership ends (release, ctx
+	// done, or the lock lost, after which another process may hold it).
+	// The Checkpointer signs and publishes only under lead.
+	TryLead(ctx context.Context, name string) (lead context.Context, release func(), ok bool, err error)
 }
 
 // LatestCheckpoint is cps.LatestCheckpoint with "none yet" as a nil note

@@ -23,10 +23,13 @@ type MemLog struct {
 	leaves      map[string]memLeaf
 	checkpoints map[int64][]byte
 	latest      int64
-	leader      bool
+	leader      *lease // the leadership's holder, nil when free
 	// ReadHashesCalls counts ReadHashes calls, for tests of access patterns.
 	ReadHashesCalls int
 }
+
+// lease is one leadership held.
+type lease struct{ cancel context.CancelFunc }
 
 type memLeaf struct {
 	index int64
@@ -184,22 +187,49 @@ func (m *MemLog) LatestCheckpoint(ctx context.Context) (int64, []byte, error) {
 	return m.latest, append([]byte(nil), m.checkpoints[m.latest]...), nil
 }
 
-// TryLeader implements ledger.Leader: one holder at a time.
+// TryLeader implements ledger.Leader: one holder at a time (whatever the
+// name), until release.
 func (m *MemLog) TryLeader(ctx context.Context, name string) (func(), bool, error) {
+	_, release, ok, err := m.TryLead(context.WithoutCancel(ctx), name)
+	return release, ok, err
+}
+
+// TryLead implements ledger.Leader: one holder at a time (whatever the
+// name); the leadership ends, and lead is cancelled, on release, when ctx
+// ends, or on LoseLeader.
+func (m *MemLog) TryLead(ctx context.Context, name string) (context.Context, func(), bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.leader {
-		return nil, false, nil
+	if m.leader != nil {
+		return nil, nil, false, nil
 	}
-	m.leader = true
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			m.mu.Lock()
-			m.leader = false
-			m.mu.Unlock()
-		})
-	}, true, nil
+	lead, cancel := context.WithCancel(ctx)
+	l := &lease{cancel: cancel}
+	m.leader = l
+	free := func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.leader == l {
+			m.leader = nil
+		}
+	}
+	context.AfterFunc(lead, free)
+	return lead, func() { cancel(); free() }, true, nil
+}
+
+// LoseLeader ends the current leadership as a lost database session does:
+// the lock is free for another at once, and only then is the holder's
+// context cancelled. It reports whether there was a holder.
+func (m *MemLog) LoseLeader() bool {
+	m.mu.Lock()
+	l := m.leader
+	m.leader = nil
+	m.mu.Unlock()
+	if l == nil {
+		return false
+	}
+	l.cancel()
+	return true
 }
 
 // SetEntry replaces entry i without touching the stored hashes, as an
