@@ -80,6 +80,10 @@ type Pipeline struct {
 	dirty     bool // verified incidents changed since the last evaluation
 	restoring bool
 	wake      chan struct{}
+	// lead is the leadership Run holds, or last held (nil when driven by
+	// hand): once it ends nothing more is stored, for another server may
+	// already run the pipeline.
+	lead context.Context
 }
 
 // New prepares a pipeline (the agreement's geometry is indexed once). Call
@@ -132,38 +136,75 @@ func (p *Pipeline) Notify() {
 
 // Run takes the leadership lock (retrying every Poll while another server
 // holds it), restores the stored state and then processes observations
-// until ctx ends.
+// under the leadership until ctx ends. When the leadership is lost
+// (PostgreSQL: the lock's session died, so another server may already run
+// the pipeline) it stops storing anything, answers EUNAVAILABLE, and goes
+// back to trying for the lock; regained, it restores from the store again.
 func (p *Pipeline) Run(ctx context.Context) error {
-	var release func()
-	for release == nil {
-		rel, ok, err := p.cfg.Store.TryLeader(ctx, LeaderLock)
+	for {
+		lead, release := p.acquire(ctx)
+		if lead == nil {
+			return nil
+		}
+		err := p.runLeading(lead)
+		release()
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
+			return err
+		}
+		p.cfg.Log.Warn("pipeline: lost the leadership; waiting to lead again")
+	}
+}
+
+// acquire takes the leadership lock, retrying every Poll; nil when ctx
+// ended first.
+func (p *Pipeline) acquire(ctx context.Context) (context.Context, func()) {
+	for {
+		lead, release, ok, err := p.cfg.Store.TryLead(ctx, LeaderLock)
+		if err != nil && ctx.Err() == nil {
 			p.cfg.Log.Warn("pipeline: leadership", "err", err)
 		} else if ok {
-			release = rel
-			break
+			return lead, release
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return nil, nil
 		case <-time.After(p.cfg.Poll):
 		}
 	}
-	defer release()
-	if err := p.Restore(ctx); err != nil {
+}
+
+// runLeading restores and processes observations until lead ends; it
+// returns an error only when restoring failed while still leading.
+func (p *Pipeline) runLeading(lead context.Context) error {
+	p.mu.Lock()
+	p.lead = lead
+	p.mu.Unlock()
+	stop := context.AfterFunc(lead, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.ready = false
+	})
+	defer stop()
+	if err := p.Restore(lead); err != nil {
+		if lead.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	p.cfg.Log.Info("pipeline: leading", "cursor", p.cursor, "incidents", len(p.tracker.Incidents()), "cases", len(p.book.Cases()))
 	for {
-		n, err := p.Step(ctx)
-		if err != nil && ctx.Err() == nil {
+		n, err := p.Step(lead)
+		if err != nil && lead.Err() == nil {
 			p.cfg.Log.Warn("pipeline: step", "err", err)
 		}
 		if n > 0 && err == nil {
 			continue // more may be waiting
 		}
 		select {
-		case <-ctx.Done():
+		case <-lead.Done():
 			p.mu.Lock()
 			p.ready = false
 			p.mu.Unlock()
@@ -173,6 +214,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// leadLost reports whether the leadership Run held has ended: then the
+// pipeline must store nothing more.
+func (p *Pipeline) leadLost() bool { return p.lead != nil && p.lead.Err() != nil }
 
 // errNotReady answers review requests on a server that does not run the
 // pipeline (not yet restored, or another server leads).
@@ -261,7 +306,7 @@ func (p *Pipeline) restoreLocked(ctx context.Context) error {
 	if err := p.evaluateLocked(ctx); err != nil {
 		return err
 	}
-	p.ready = true
+	p.ready = !p.leadLost()
 	return nil
 }
 
@@ -439,7 +484,17 @@ func (p *Pipeline) commit(ctx context.Context, b *batch) error {
 	if len(b.recs) == 0 {
 		return nil
 	}
+	if p.leadLost() {
+		// Another server may lead now: store nothing. The state in
+		// memory is restored from the store when leading again.
+		p.ready = false
+		return errNotReady()
+	}
 	if _, err := p.cfg.Store.AppendRecords(ctx, b.recs); err != nil {
+		if p.leadLost() {
+			p.ready = false
+			return errors.Join(err, errNotReady())
+		}
 		if p.restoring {
 			return err
 		}
