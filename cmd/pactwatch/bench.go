@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -87,7 +88,8 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	batched := fs.Int("batched", 150000, "pre-signed observations for the batch phase")
 	db := fs.String("db", "", "database (default: SQLite in the temporary folder; postgres://… to measure PostgreSQL)")
 	mode := fs.String("mode", "both", "single, batch or both")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first measured phase to this file (-mode batch: of the batch phase)")
+	traceFile := fs.String("trace", "", "write an execution trace (go tool trace) of the first measured phase to this file")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -98,6 +100,14 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		defer f.Close()
 		profiling = f
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		tracing = f
 	}
 	dir, err := os.MkdirTemp("", "pactwatch-bench-")
 	if err != nil {
@@ -277,8 +287,11 @@ func (r benchResult) print(w io.Writer, name string, perRequest int) {
 	}
 }
 
-// profiling is where drive writes a CPU profile (bench ingest --cpuprofile).
-var profiling *os.File
+// profiling and tracing are where drive writes a CPU profile and an
+// execution trace (bench ingest --cpuprofile, --trace). Only the first
+// phase is recorded: a second profile or trace appended to the same file
+// would make it unreadable.
+var profiling, tracing *os.File
 
 // drive runs n clients calling send(i, j) for j = 0, 1, … until the
 // duration ends or send reports it has nothing left.
@@ -293,6 +306,13 @@ func drive(ctx context.Context, d time.Duration, n int, send func(ctx context.Co
 		if err := pprof.StartCPUProfile(profiling); err == nil {
 			defer pprof.StopCPUProfile()
 		}
+		profiling = nil
+	}
+	if tracing != nil {
+		if err := trace.Start(tracing); err == nil {
+			defer trace.Stop()
+		}
+		tracing = nil
 	}
 	start := time.Now()
 	for i := range n {
