@@ -83,6 +83,12 @@ func (s *Service) append(ctx context.Context, ts []response.Transition) error {
 	if len(ts) == 0 {
 		return nil
 	}
+	// Under Loop, ctx is the leadership: once it ended another server
+	// may act, so store nothing.
+	if err := ctx.Err(); err != nil {
+		s.reset()
+		return err
+	}
 	if err := s.journal.Append(ctx, ts); err != nil {
 		s.reset()
 		return err
@@ -122,6 +128,10 @@ func (s *Service) Tick(ctx context.Context) ([]response.Transition, error) {
 			break
 		}
 	}
+	if err := ctx.Err(); err != nil { // the leadership ended: act no more
+		s.reset()
+		return all, err
+	}
 	ts, err := s.sched.Tick(ctx)
 	if err != nil {
 		s.reset()
@@ -158,9 +168,13 @@ func (s *Service) follow(body []byte) ([]response.Transition, error) {
 }
 
 // Loop ticks every interval while this server holds the leader lock
-// "response-scheduler"; a server that gains the lock syncs before acting
-// (Tick does). It returns when ctx ends.
+// "response-scheduler" (TryLead); a server that gains the lock syncs
+// before acting (Tick does). Each tick runs under the leadership's
+// context and only while it lasts: when the lock is lost (PostgreSQL: its
+// session died, so another server may already tick) Loop stops acting and
+// goes back to trying for the lock. It returns when ctx ends.
 func (s *Service) Loop(ctx context.Context, every time.Duration) {
+	var lead context.Context // set while this server leads
 	var release func()
 	defer func() {
 		if release != nil {
@@ -170,24 +184,23 @@ func (s *Service) Loop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if release == nil {
-			rel, ok, err := s.Store.TryLeader(ctx, journalstore.LeaderLock)
+		if lead != nil && lead.Err() != nil && ctx.Err() == nil {
+			release()
+			lead, release = nil, nil
+			s.Log.Warn("response: lost the leader lock; another server may tick")
+		}
+		if lead == nil {
+			l, rel, ok, err := s.Store.TryLead(ctx, journalstore.LeaderLock)
 			switch {
-			case err != nil:
+			case err != nil && ctx.Err() == nil:
 				s.Log.Warn("response: leader lock", "err", err)
 			case ok:
-				release = rel
+				lead, release = l, rel
 			}
 		}
-		if release != nil {
-			if ts, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+		if lead != nil && lead.Err() == nil {
+			if ts, err := s.Tick(lead); err != nil && lead.Err() == nil {
 				s.Log.Warn("response: tick failed; retrying", "err", err)
-				if pactwatch.ErrorCode(err) == pactwatch.EUNAVAILABLE {
-					// The database went away: the lock may be lost with
-					// its connection. Take it again before acting.
-					release()
-					release = nil
-				}
 			} else if len(ts) > 0 {
 				s.Log.Info("response: transitions stored", "n", len(ts))
 			}
