@@ -5,25 +5,33 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/report"
 	"github.com/pactwatch/pactwatch/server"
 	"github.com/pactwatch/pactwatch/store"
 )
 
-// reportEvery is how often serve looks for daily reports due.
-const reportEvery = time.Minute
+// reportEvery is how often serve looks for daily reports due (a variable
+// for tests only).
+var reportEvery = time.Minute
+
+// reportLock is the name of the report publisher's leadership lock.
+const reportLock = "report"
 
 // startReports publishes each day's report once it is due (the day's end
 // plus report.PublishDelay, in the agreement's time zone), catching up
 // after downtime. Only the server holding the "report" leadership lock
-// publishes; the others keep trying to take it. A report's body depends on
-// the ledger only, so a second publication finds it stored.
+// publishes, under the leadership's context (TryLead): when the lock is
+// lost (PostgreSQL: its session died, so another server may already
+// publish) it stops and goes back to trying for the lock, as the others
+// do. A report's body depends on the ledger only, so a second publication
+// finds it stored.
 func startReports(ctx context.Context, st store.Store, agr *agreement.Agreement, now func() time.Time, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		p := &report.Publisher{Store: st, Agreement: agr, NewLeaf: server.NewLeaf, Now: now}
+		var lead context.Context // set while this server leads
 		var release func()
 		defer func() {
 			if release != nil {
@@ -33,17 +41,23 @@ func startReports(ctx context.Context, st store.Store, agr *agreement.Agreement,
 		t := time.NewTicker(reportEvery)
 		defer t.Stop()
 		for {
-			if release == nil {
-				r, ok, err := st.TryLeader(ctx, "report")
+			if lead != nil && lead.Err() != nil && ctx.Err() == nil {
+				release()
+				lead, release = nil, nil
+				log.Warn("reports: lost the leader lock; another server may publish")
+			}
+			if lead == nil {
+				l, r, ok, err := st.TryLead(ctx, reportLock)
 				if err != nil && ctx.Err() == nil {
 					log.Error("reports: leader election", "err", err)
 				} else if ok {
-					release = r
+					lead, release = l, r
 				}
 			}
-			if release != nil {
-				ids, err := p.PublishDue(ctx)
-				if err != nil && ctx.Err() == nil {
+			if lead != nil {
+				p := &report.Publisher{Store: leadStore{st, lead}, Agreement: agr, NewLeaf: server.NewLeaf, Now: now}
+				ids, err := p.PublishDue(lead)
+				if err != nil && lead.Err() == nil {
 					log.Error("reports: publishing", "err", err)
 				}
 				for _, id := range ids {
@@ -58,4 +72,18 @@ func startReports(ctx context.Context, st store.Store, agr *agreement.Agreement,
 		}
 	}()
 	return done
+}
+
+// leadStore appends only while the leadership lead lasts: it is checked
+// right before each report is appended.
+type leadStore struct {
+	store.Store
+	lead context.Context
+}
+
+func (s leadStore) AppendRecords(ctx context.Context, recs []store.GenericRecord) ([]store.AppendResult, error) {
+	if err := s.lead.Err(); err != nil {
+		return nil, pactwatch.Errorf(pactwatch.EUNAVAILABLE, "reports: the leader lock was lost: %v", err)
+	}
+	return s.Store.AppendRecords(ctx, recs)
 }
