@@ -3,15 +3,12 @@ package compliance
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/gowebpki/jcs"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
@@ -162,15 +159,7 @@ type Transition struct {
 
 // Canonical returns the transition's RFC 8785 bytes.
 func (t *Transition) Canonical() ([]byte, error) {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	out, err := jcs.Transform(b)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	return out, nil
+	return pactwatch.CanonicalJSON(t)
 }
 
 // LedgerEntry returns the transition's ledger entry under the salt.

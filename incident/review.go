@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gowebpki/jcs"
 	"github.com/paulmach/orb"
 
 	"github.com/pactwatch/pactwatch"
@@ -91,15 +89,7 @@ func (d *Decision) LedgerEntry(salt []byte) (ledger.Entry, error) {
 
 // canonicalJSON is the RFC 8785 form of v.
 func canonicalJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	out, err := jcs.Transform(b)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	return out, nil
+	return pactwatch.CanonicalJSON(v)
 }
 
 // QueueFilter narrows the review queue. Zero fields do not filter.

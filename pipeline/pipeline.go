@@ -29,8 +29,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gowebpki/jcs"
-
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/compliance"
@@ -416,15 +414,7 @@ func salt() []byte {
 }
 
 func canonical(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	out, err := jcs.Transform(b)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	return out, nil
+	return pactwatch.CanonicalJSON(v)
 }
 
 // incident adds the incident's current version.

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gowebpki/jcs"
-
 	"github.com/pactwatch/pactwatch"
 )
 
@@ -36,13 +34,9 @@ type Publication struct {
 // report alone, so publishing the same day as of the same time twice
 // yields the same record, which the store accepts as already stored.
 func Record(r *Report) (Publication, error) {
-	b, err := json.Marshal(r)
+	c, err := pactwatch.CanonicalJSON(r)
 	if err != nil {
-		return Publication{}, pactwatch.Internal(err)
-	}
-	c, err := jcs.Transform(b)
-	if err != nil {
-		return Publication{}, pactwatch.Internal(err)
+		return Publication{}, err
 	}
 	return Publication{ID: r.ID, Time: r.AsOf.UTC(), Body: c}, nil
 }

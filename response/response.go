@@ -16,8 +16,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gowebpki/jcs"
-
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/vocab"
@@ -181,15 +179,7 @@ const (
 // Canonical returns the transition's RFC 8785 bytes: what the ledger's
 // digest covers.
 func (t *Transition) Canonical() ([]byte, error) {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	out, err := jcs.Transform(b)
-	if err != nil {
-		return nil, pactwatch.Internal(err)
-	}
-	return out, nil
+	return pactwatch.CanonicalJSON(t)
 }
 
 // LedgerEntry returns the transition's ledger entry under the salt. The

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -11,28 +10,17 @@ import (
 	"strings"
 	"time"
 
-	"filippo.io/edwards25519"
 	"github.com/google/uuid"
-	"github.com/gowebpki/jcs"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/client"
+	"github.com/pactwatch/pactwatch/keys"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/ledger/recordform"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/vocab"
 )
-
-// canonicalJSON is v as RFC 8785 canonical JSON: what ledger digests of
-// records other than observations cover.
-func canonicalJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return jcs.Transform(b)
-}
 
 // PrincipalView is how the API shows a principal: never its token hash.
 func PrincipalView(p store.Principal) client.Principal {
@@ -95,22 +83,7 @@ func RevokePrincipal(ctx context.Context, st store.Store, id string, at time.Tim
 // to its message: encodings that are not a point, non-canonical encodings,
 // and points of small order (the identity, the all-zero key, …), for which
 // one fixed signature verifies under ZIP-215 rules for every message.
-func CheckPublicKey(pub []byte) error {
-	if len(pub) != ed25519.PublicKeySize {
-		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "want a 32-byte ed25519 public key")
-	}
-	pt, err := new(edwards25519.Point).SetBytes(pub)
-	if err != nil {
-		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "not an ed25519 point")
-	}
-	if !bytes.Equal(pt.Bytes(), pub) {
-		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "non-canonical ed25519 point encoding")
-	}
-	if new(edwards25519.Point).MultByCofactor(pt).Equal(edwards25519.NewIdentityPoint()) == 1 {
-		return pactwatch.FieldErrorf(pactwatch.EINVALID, "public_key", "a small-order point: signatures under it prove nothing")
-	}
-	return nil
-}
+func CheckPublicKey(pub []byte) error { return keys.CheckPublic(pub) }
 
 // NewPrincipal checks a creation request and makes the principal with a
 // fresh token (returned once; only its hash is kept).

@@ -9,11 +9,8 @@ package recordform
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"time"
-
-	"github.com/gowebpki/jcs"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/store"
@@ -141,10 +138,4 @@ func Evidence(ev store.Evidence) ([]byte, error) {
 
 // CanonicalJSON is v as RFC 8785 canonical JSON: what the ledger digests
 // of records other than observations cover.
-func CanonicalJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return jcs.Transform(b)
-}
+func CanonicalJSON(v any) ([]byte, error) { return pactwatch.CanonicalJSON(v) }
