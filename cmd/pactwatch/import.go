@@ -31,6 +31,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	source := fs.String("source-type", "", "source type for rows without one (default open_source)")
 	grade := fs.String("grade", "", "Admiralty grade for rows without one (default F6; ACLED: from source_scale)")
 	asJSON := fs.Bool("json", false, "with --dry-run: print the observations and rejects as JSON")
+	idKeyFile := fs.String("id-key", "", "the mission's secret import-id key file (the same for every importer; e.g.\n"+
+		"`head -c 32 /dev/urandom | base64 > import-id.key`): ids become keyed hashes of the file and row (ACLED: the\n"+
+		"event id) that only the mission can compute; without it ids are public UUIDv5s anyone holding the file can match")
+	signedAt := fs.String("signed-at", "", "RFC 3339 time to sign every row at (default: now). Give the time printed by the first\n"+
+		"import to re-import the same file as a no-op")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -47,6 +52,26 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer f.Close()
 	opt := intake.ImportOptions{SourceType: vocab.SourceType(*source), Grade: vocab.Grade(*grade), Skew: 5 * time.Minute}
+	if *idKeyFile != "" {
+		k, err := os.ReadFile(*idKeyFile)
+		if err != nil {
+			return err
+		}
+		opt.IDKey = []byte(strings.TrimSpace(string(k)))
+	} else {
+		fmt.Fprintln(stderr, "pactwatch import: warning: no --id-key: ids are public UUIDv5s of the file and row, so anyone holding the file can tell whether the mission imported it")
+	}
+	if *signedAt != "" {
+		t, err := time.Parse(time.RFC3339, *signedAt)
+		if err != nil {
+			return pactwatch.FieldErrorf(pactwatch.EINVALID, "signed-at", "want an RFC 3339 time such as 2026-11-22T04:00:00Z")
+		}
+		opt.SignedAt = t.UTC()
+	} else if !*dryRun {
+		opt.SignedAt = time.Now().UTC().Truncate(time.Second)
+		fmt.Fprintf(stderr, "pactwatch import: signed at %s (re-import the same file with --signed-at %s to change nothing)\n",
+			opt.SignedAt.Format(time.RFC3339), opt.SignedAt.Format(time.RFC3339))
+	}
 	obs, rejects, err := intake.Import(*format, f, opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", fs.Arg(0), err)
