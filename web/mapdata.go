@@ -202,7 +202,7 @@ func (h *Handler) mapMarkers(w http.ResponseWriter, r *http.Request) {
 		h.jsonError(w, r, err)
 		return
 	}
-	ms, err := h.opts.Map.Markers(r.Context(), mq.filter)
+	ms, err := h.mapData(r).Markers(r.Context(), mq.filter)
 	if err != nil {
 		h.jsonError(w, r, err)
 		return

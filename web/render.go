@@ -57,6 +57,9 @@ type view struct {
 	Nav       []navLink
 	Languages []langLink
 	Data      any
+	Viewer    Viewer // the signed-in principal, or the public
+	Login     bool   // log-in is enabled
+	Here      string // this page's path and query, for log-in's "next"
 }
 
 type navLink struct {
@@ -73,7 +76,8 @@ type langLink struct {
 func (h *Handler) newView(w http.ResponseWriter, r *http.Request, data any) *view {
 	tag := h.pickLanguage(w, r)
 	l := h.locale(tag)
-	v := &view{locale: l, Lang: tag.String(), Data: data, SiteName: h.opts.SiteName}
+	v := &view{locale: l, Lang: tag.String(), Data: data, SiteName: h.opts.SiteName,
+		Viewer: h.viewer(r), Login: h.opts.Sessions != nil, Here: r.URL.RequestURI()}
 	if v.SiteName == "" {
 		v.SiteName = l.T("site.name")
 	}

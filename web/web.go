@@ -22,6 +22,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -41,6 +42,20 @@ type Options struct {
 	Logger *slog.Logger
 	// SiteName overrides the product name in the header, e.g. the mission's name.
 	SiteName string
+
+	// FullMap, if set, is the map data for viewers who may see whole
+	// observations (Viewer.SeesAll); Map is the public projection.
+	FullMap MapData
+	// Reports, if set, serves the daily reports (/reports/daily/…).
+	Reports ReportData
+	// Ledger, if set, shows the latest checkpoint on / and /ledger.
+	Ledger LedgerData
+	// Witnesses and WitnessQuorum are the agreement's checkpoint
+	// cosigners and how many of them a checkpoint needs.
+	Witnesses     []Witness
+	WitnessQuorum int
+	// Sessions, if set, enables log-in with a token (/login, /logout).
+	Sessions Sessions
 }
 
 // Handler serves the web interface. It is an http.Handler; see New.
@@ -89,8 +104,12 @@ func New(opts Options) (*Handler, error) {
 		mux:    http.NewServeMux(),
 		assets: assets,
 		bundle: bundle,
-		nav:    []navItem{{"/map", "nav.map"}, {"/assess", "nav.assess"}},
+		nav:    []navItem{{"/", "nav.overview"}, {"/map", "nav.map"}},
 	}
+	if opts.Reports != nil {
+		h.nav = append(h.nav, navItem{"/reports/daily", "nav.reports"})
+	}
+	h.nav = append(h.nav, navItem{"/assess", "nav.assess"}, navItem{"/ledger", "nav.ledger"})
 	h.missing = func(lang, id string) {
 		h.opts.Logger.Error("web: message missing from catalog", "lang", lang, "id", id)
 	}
@@ -98,10 +117,17 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h.mux.Handle("GET /static/", http.HandlerFunc(h.serveStatic))
-	h.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		// The map is the first page until the overview exists.
-		http.Redirect(w, r, "/map", http.StatusSeeOther)
-	})
+	h.mux.HandleFunc("GET /{$}", h.overviewGet)
+	h.mux.HandleFunc("GET /ledger", h.ledgerGet)
+	if opts.Reports != nil {
+		h.mux.HandleFunc("GET /reports/daily", h.reportsList)
+		h.mux.HandleFunc("GET /reports/daily/{file}", h.reportDay)
+	}
+	if opts.Sessions != nil {
+		h.mux.HandleFunc("GET /login", h.loginGet)
+		h.mux.HandleFunc("POST /login", h.loginPost)
+		h.mux.HandleFunc("POST /logout", h.logout)
+	}
 	h.mux.HandleFunc("GET /map", h.mapPage)
 	h.mux.HandleFunc("GET /map/zones.geojson", h.mapZones)
 	h.mux.HandleFunc("GET /map/markers.json", h.mapMarkers)
@@ -112,6 +138,11 @@ func New(opts Options) (*Handler, error) {
 }
 
 // ServeHTTP serves the pages, their JSON endpoints and the static assets.
+// Pages and their data see the signed-in viewer; static files do not
+// need to look the session up.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/static/") {
+		r = h.withViewer(r)
+	}
 	h.mux.ServeHTTP(w, r)
 }

@@ -501,14 +501,6 @@ func TestZonesEndpoint(t *testing.T) {
 	}
 }
 
-func TestRootRedirectsToMap(t *testing.T) {
-	h := newTestHandler(t, newFakeMap(0))
-	rec := get(t, h, "/")
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/map" {
-		t.Errorf("%d %q", rec.Code, rec.Header().Get("Location"))
-	}
-}
-
 func FuzzParseMapQuery(f *testing.F) {
 	for _, s := range []string{"", "from=2026-11-01&to=2026-11-20", "category=strike&status=verified", "from=9999-99-99", "to=0001-01-01&from=0001-01-01", "category=%00"} {
 		f.Add(s)

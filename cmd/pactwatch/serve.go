@@ -214,12 +214,7 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		scheme = "https"
 	}
 	a.url = scheme + "://" + ln.Addr().String()
-	pages, err := web.New(web.Options{
-		Map:      web.ObservationMap{Agreement: agr, Store: st, Public: true},
-		Location: agr.Location(),
-		Logger:   log,
-		SiteName: agr.Mission.Name,
-	})
+	pages, err := web.New(webOptions(c, agr, st, log))
 	if err != nil {
 		api.Close()
 		ln.Close()

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/report"
+	"github.com/pactwatch/pactwatch/server"
+	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/web"
+)
+
+// webOptions wires the web interface to the agreement and the store: the
+// public map and the full one for analysts, auditors and admins, the
+// daily reports (published ones from the ledger, today's computed as the
+// publisher will), the latest checkpoint and the agreement's witnesses,
+// and log-in with the principals' tokens.
+func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, log *slog.Logger) web.Options {
+	loc := agr.Location()
+	quorum := c.witnessQuorum // as newCheckpointer decides it
+	if quorum < 0 {
+		quorum = agr.Mission.WitnessQuorum
+		if c.demo {
+			quorum = 0
+		}
+	}
+	o := web.Options{
+		Map:      web.ObservationMap{Agreement: agr, Store: st, Public: true},
+		FullMap:  web.ObservationMap{Agreement: agr, Store: st},
+		Location: loc,
+		Logger:   log,
+		SiteName: agr.Mission.Name,
+		Reports: web.LedgerReports{Store: st, Location: loc, Now: time.Now,
+			Compute: func(ctx context.Context, day string, asOf time.Time) (*report.Report, error) {
+				obs, err := report.ReadObservations(ctx, st, agr, day)
+				if err != nil {
+					return nil, err
+				}
+				return report.Daily(report.Input{Agreement: agr, Observations: obs, AsOf: asOf}, day)
+			}},
+		Ledger:        st,
+		WitnessQuorum: quorum,
+		Sessions:      tokenSessions{st: st, now: time.Now},
+	}
+	for _, w := range agr.Mission.Witnesses {
+		// The key name is what a cosignature line carries: the part of
+		// the verifier key before its first "+".
+		name, _, _ := strings.Cut(w.PublicKey, "+")
+		o.Witnesses = append(o.Witnesses, web.Witness{Name: name, URL: w.URL})
+	}
+	return o
+}
+
+// tokenSessions resolves a pasted token the way the API resolves a bearer
+// token: by its hash, valid now and not revoked.
+type tokenSessions struct {
+	st  store.Store
+	now func() time.Time
+}
+
+func (s tokenSessions) Principal(ctx context.Context, token string) (web.Viewer, error) {
+	p, err := s.st.PrincipalByTokenHash(ctx, server.TokenHash(token))
+	if pactwatch.ErrorCode(err) == pactwatch.ENOTFOUND {
+		return web.Viewer{}, pactwatch.FieldErrorf(pactwatch.EUNAUTHORIZED, "token", "unknown token")
+	}
+	if err != nil {
+		return web.Viewer{}, err
+	}
+	if !p.ValidAt(s.now()) {
+		return web.Viewer{}, pactwatch.FieldErrorf(pactwatch.EUNAUTHORIZED, "token", "the token is revoked or not valid now")
+	}
+	return web.Viewer{ID: p.ID, Name: p.Name, Role: p.Role}, nil
+}
