@@ -60,6 +60,9 @@ type view struct {
 	Viewer    Viewer // the signed-in principal, or the public
 	Login     bool   // log-in is enabled
 	Here      string // this page's path and query, for log-in's "next"
+	// CSRF is the signed-in viewer's form token: every POST form of a
+	// signed-in page carries it as a hidden "csrf" field (checkForm).
+	CSRF string
 }
 
 type navLink struct {
@@ -78,6 +81,7 @@ func (h *Handler) newView(w http.ResponseWriter, r *http.Request, data any) *vie
 	l := h.locale(tag)
 	v := &view{locale: l, Lang: tag.String(), Data: data, SiteName: h.opts.SiteName,
 		Viewer: h.viewer(r), Login: h.opts.Sessions != nil, Here: r.URL.RequestURI()}
+	v.CSRF = v.Viewer.csrf
 	if v.SiteName == "" {
 		v.SiteName = l.T("site.name")
 	}

@@ -23,6 +23,11 @@ type Viewer struct {
 	ID   string
 	Name string
 	Role vocab.Role
+	// Of is the guarantor or party a liaison acts for ("" for other roles).
+	Of string
+
+	// csrf is the session's form token (see csrfToken); set by withViewer.
+	csrf string
 }
 
 // SignedIn reports whether the viewer logged in.
@@ -74,6 +79,7 @@ func (h *Handler) withViewer(r *http.Request) *http.Request {
 		}
 		return r
 	}
+	v.csrf = csrfToken(c.Value)
 	return r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
 }
 
@@ -134,7 +140,8 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 // logout serves POST /logout (a form, so another site cannot log a user out
 // with a link): the cookie is cleared.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	if err := crossOrigin.Check(r); err != nil {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := h.checkForm(r); err != nil {
 		h.render(w, r, http.StatusForbidden, "error", h.newView(w, r, errorPage{http.StatusForbidden, "login.error.cross_origin"}))
 		return
 	}

@@ -73,5 +73,5 @@ func (s tokenSessions) Principal(ctx context.Context, token string) (web.Viewer,
 	if !p.ValidAt(s.now()) {
 		return web.Viewer{}, pactwatch.FieldErrorf(pactwatch.EUNAUTHORIZED, "token", "the token is revoked or not valid now")
 	}
-	return web.Viewer{ID: p.ID, Name: p.Name, Role: p.Role}, nil
+	return web.Viewer{ID: p.ID, Name: p.Name, Role: p.Role, Of: p.Of}, nil
 }
