@@ -3,7 +3,10 @@ package web
 import (
 	"embed"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,15 +32,42 @@ const langCookie = "pactwatch_lang"
 // loadCatalogs reads the uk, en and ru message catalogs. Catalogs are flat
 // JSON objects of message id → text (a go-i18n template); messages that
 // depend on a count are objects of CLDR plural forms (one, few, many, other).
+// A language's messages may be split over several files, i18n/<lang>.json
+// and i18n/<part>.<lang>.json (one part per page family, so pages are added
+// without touching one another's catalogs); an id given twice is an error.
 func loadCatalogs() (*i18n.Bundle, error) {
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, tag := range languages {
-		if _, err := b.LoadMessageFileFS(catalogFS, "i18n/"+tag.String()+".json"); err != nil {
+		files, err := catalogFiles(tag.String())
+		if err != nil {
 			return nil, err
+		}
+		seen := map[string]string{}
+		for _, f := range files {
+			mf, err := b.LoadMessageFileFS(catalogFS, f)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range mf.Messages {
+				if prev, ok := seen[m.ID]; ok {
+					return nil, fmt.Errorf("web: message %q is in both %s and %s", m.ID, prev, f)
+				}
+				seen[m.ID] = f
+			}
 		}
 	}
 	return b, nil
+}
+
+// catalogFiles lists a language's catalog files, i18n/<lang>.json first.
+func catalogFiles(lang string) ([]string, error) {
+	parts, err := fs.Glob(catalogFS, "i18n/*."+lang+".json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(parts)
+	return append([]string{"i18n/" + lang + ".json"}, parts...), nil
 }
 
 // locale is everything a page needs to speak one language.

@@ -53,15 +53,28 @@ var pluralForms = map[string][]string{
 
 func readCatalog(t *testing.T, lang string) map[string]any {
 	t.Helper()
-	data, err := catalogFS.ReadFile("i18n/" + lang + ".json")
+	files, err := catalogFiles(lang)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
+	all := map[string]any{}
+	for _, f := range files {
+		data, err := catalogFS.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for id, v := range m {
+			if _, dup := all[id]; dup {
+				t.Errorf("%s: message %q is also in another %s catalog file", f, id, lang)
+			}
+			all[id] = v
+		}
 	}
-	return m
+	return all
 }
 
 // TestCatalogsComplete fails when a message is missing from any of the three
