@@ -56,6 +56,13 @@ type Options struct {
 	WitnessQuorum int
 	// Sessions, if set, enables log-in with a token (/login, /logout).
 	Sessions Sessions
+
+	// Incidents, if set, is the incident pipeline: review queue, incident
+	// pages, cases, violations.
+	Incidents Incidents
+	// Responses, if set, is the response mechanism: protocol steps,
+	// liaisons' actions, the scorecard.
+	Responses Responses
 }
 
 // Handler serves the web interface. It is an http.Handler; see New.

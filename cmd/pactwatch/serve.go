@@ -214,7 +214,7 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		scheme = "https"
 	}
 	a.url = scheme + "://" + ln.Addr().String()
-	pages, err := web.New(webOptions(c, agr, st, log))
+	pages, err := web.New(webOptions(c, agr, st, pl, resp, log))
 	if err != nil {
 		api.Close()
 		ln.Close()

@@ -8,7 +8,9 @@ import (
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/pipeline"
 	"github.com/pactwatch/pactwatch/report"
+	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/server"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/web"
@@ -19,7 +21,7 @@ import (
 // daily reports (published ones from the ledger, today's computed as the
 // publisher will), the latest checkpoint and the agreement's witnesses,
 // and log-in with the principals' tokens.
-func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, log *slog.Logger) web.Options {
+func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pipeline.Pipeline, resp *service.Service, log *slog.Logger) web.Options {
 	loc := agr.Location()
 	quorum := c.witnessQuorum // as newCheckpointer decides it
 	if quorum < 0 {
@@ -45,6 +47,12 @@ func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, log *sl
 		Ledger:        st,
 		WitnessQuorum: quorum,
 		Sessions:      tokenSessions{st: st, now: time.Now},
+	}
+	if pl != nil { // a nil *Pipeline in the interface would not read as absent
+		o.Incidents = pl
+	}
+	if resp != nil {
+		o.Responses = resp
 	}
 	for _, w := range agr.Mission.Witnesses {
 		// The key name is what a cosignature line carries: the part of
