@@ -37,7 +37,21 @@ type MarkerFilter struct {
 	From, To   time.Time        // time in [From, To)
 	Categories []vocab.Category // any of these
 	Statuses   []string         // any of these (see Statuses)
+	Layer      string           // LayerIncidents, LayerObservations, or "" for the MapData's default
 	Limit      int              // at most this many; the handler always sets it
+}
+
+// The layers a map can show: incidents (reports of one event merged, with
+// their review status) or the raw observations behind them.
+const (
+	LayerIncidents    = "incidents"
+	LayerObservations = "observations"
+)
+
+// Layered is implemented by a MapData that can show more than one layer:
+// the map page then offers a choice between them, the first the default.
+type Layered interface {
+	Layers() []string
 }
 
 // Marker is one point on the map: an incident, or a single observation.
@@ -51,6 +65,12 @@ type Marker struct {
 	Count    int    // events it stands for (e.g. 40 explosions); 0 or 1 = one
 	Summary  string // short text as submitted (any language), shown as is
 	URL      string // detail page, "" when there is none yet
+
+	// Incidents only; zero for a lone observation.
+	Until    time.Time   // end of the last report's time interval
+	RadiusKm float64     // the true position lies within this distance of Lat, Lon
+	Grade    vocab.Grade // best Admiralty grade of its reports ("" in public view)
+	Reports  int         // observations it rests on
 }
 
 // Statuses are the incident statuses the map colours and filters by, in the
@@ -71,6 +91,7 @@ type mapQuery struct {
 	From, To string // YYYY-MM-DD
 	Category string // a category, a family, or "" for all
 	Status   string // a status or "" for all
+	Layer    string // a layer or "" for the default
 	filter   MarkerFilter
 }
 
@@ -83,6 +104,7 @@ func (h *Handler) parseMapQuery(q url.Values) (mapQuery, error) {
 		To:       q.Get("to"),
 		Category: q.Get("category"),
 		Status:   q.Get("status"),
+		Layer:    q.Get("layer"),
 	}
 	if mq.To == "" {
 		mq.To = today.Format(time.DateOnly)
@@ -117,6 +139,12 @@ func (h *Handler) parseMapQuery(q url.Values) (mapQuery, error) {
 		}
 		mq.filter.Statuses = []string{mq.Status}
 	}
+	switch mq.Layer {
+	case "", LayerIncidents, LayerObservations:
+		mq.filter.Layer = mq.Layer
+	default:
+		return mq, pactwatch.FieldErrorf(pactwatch.EINVALID, "layer", "want %s or %s, got %q", LayerIncidents, LayerObservations, mq.Layer)
+	}
 	return mq, nil
 }
 
@@ -128,6 +156,9 @@ func (mq mapQuery) encode() string {
 	}
 	if mq.Status != "" {
 		v.Set("status", mq.Status)
+	}
+	if mq.Layer != "" {
+		v.Set("layer", mq.Layer)
 	}
 	return v.Encode()
 }
@@ -193,7 +224,8 @@ type markersResponse struct {
 	Truncated bool     `json:"truncated"` // more matched than maxMarkers
 }
 
-var markerColumns = []string{"id", "kind", "time", "lat", "lon", "category", "family", "status", "count", "summary", "url"}
+var markerColumns = []string{"id", "kind", "time", "lat", "lon", "category", "family", "status", "count", "summary", "url",
+	"until", "radius_km", "grade", "reports"}
 
 // mapMarkers serves GET /map/markers.json?from&to&category&status.
 func (h *Handler) mapMarkers(w http.ResponseWriter, r *http.Request) {
@@ -216,9 +248,14 @@ func (h *Handler) mapMarkers(w http.ResponseWriter, r *http.Request) {
 		if !localPath(m.URL) {
 			m.URL = "" // the popup links only to this site's pages
 		}
+		var until int64
+		if !m.Until.IsZero() {
+			until = m.Until.Unix()
+		}
 		resp.Markers = append(resp.Markers, []any{
 			m.ID, m.Kind, m.Time.Unix(), round5(m.Lat), round5(m.Lon),
 			m.Category, m.Category.Family(), m.Status, count, m.Summary, m.URL,
+			until, round3(m.RadiusKm), m.Grade, m.Reports,
 		})
 	}
 	w.Header().Set("Cache-Control", "no-cache")
@@ -228,6 +265,12 @@ func (h *Handler) mapMarkers(w http.ResponseWriter, r *http.Request) {
 // round5 keeps 5 decimals (~1 m): finer digits only cost bytes.
 func round5(f float64) json.Number {
 	s := strconv.FormatFloat(f, 'f', 5, 64)
+	return json.Number(strings.TrimRight(strings.TrimRight(s, "0"), "."))
+}
+
+// round3 keeps 3 decimals (a radius to the metre, in km).
+func round3(f float64) json.Number {
+	s := strconv.FormatFloat(f, 'f', 3, 64)
 	return json.Number(strings.TrimRight(strings.TrimRight(s, "0"), "."))
 }
 

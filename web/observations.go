@@ -45,6 +45,9 @@ func (m ObservationMap) Markers(ctx context.Context, f MarkerFilter) ([]Marker, 
 	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, "reported") {
 		return nil, nil // a lone observation is only ever "reported"
 	}
+	if f.Layer == LayerIncidents {
+		return nil, nil // it has no incidents (IncidentMap has)
+	}
 	sf := store.ObservationFilter{From: f.From, To: f.To, Limit: pageSize}
 	if len(f.Categories) == 1 {
 		sf.Category = f.Categories[0]

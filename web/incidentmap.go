@@ -1,0 +1,223 @@
+package web
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/incident"
+	"github.com/pactwatch/pactwatch/pipeline"
+	"github.com/pactwatch/pactwatch/vocab"
+)
+
+// IncidentMap is the MapData of a server that runs the incident pipeline:
+// one marker per incident (reports of one event merged), coloured by its
+// review status. The observation layer stays available behind it
+// (MarkerFilter.Layer), and is what the map shows when there is no
+// pipeline, or when this server does not lead it right now (EUNAVAILABLE):
+// a follower's map keeps working.
+//
+// With Public set it shows what the API shows the public
+// (server/review.go): verified incidents only, in their public projection
+// (incident.Public: positions snapped to a coarse grid, no reporters, no
+// grade). Otherwise — analysts, auditors, admins — every status but
+// "merged" (a merged incident lives on in the one it was merged into).
+type IncidentMap struct {
+	// Incidents is the pipeline; nil means observations only.
+	Incidents Incidents
+	// Observations is the observation layer, nil for none. It must apply
+	// the same Public setting.
+	Observations MapData
+	Public       bool
+}
+
+// Layers implements Layered: incidents first, when there are any.
+func (m IncidentMap) Layers() []string {
+	var out []string
+	if m.Incidents != nil {
+		out = append(out, LayerIncidents)
+	}
+	if m.Observations != nil {
+		out = append(out, LayerObservations)
+	}
+	return out
+}
+
+// Zones implements MapData: the agreement's zones, from the pipeline's
+// agreement (or the observation layer's, without one).
+func (m IncidentMap) Zones(ctx context.Context, at time.Time) (*geojson.FeatureCollection, error) {
+	if m.Incidents != nil {
+		if a := m.Incidents.Agreement(); a != nil {
+			return AgreementZones(a, at), nil
+		}
+	}
+	if m.Observations != nil {
+		return m.Observations.Zones(ctx, at)
+	}
+	return geojson.NewFeatureCollection(), nil
+}
+
+// Markers implements MapData.
+func (m IncidentMap) Markers(ctx context.Context, f MarkerFilter) ([]Marker, error) {
+	if f.Layer == LayerObservations || m.Incidents == nil {
+		return m.observations(ctx, f)
+	}
+	out, err := m.incidents(f)
+	if pactwatch.ErrorCode(err) == pactwatch.EUNAVAILABLE && f.Layer == "" && m.Observations != nil {
+		return m.observations(ctx, f)
+	}
+	return out, err
+}
+
+func (m IncidentMap) observations(ctx context.Context, f MarkerFilter) ([]Marker, error) {
+	if m.Observations == nil || f.Layer == LayerIncidents {
+		return nil, nil
+	}
+	f.Layer = LayerObservations
+	return m.Observations.Markers(ctx, f)
+}
+
+// mapStatuses are the incident statuses the full map asks the pipeline
+// for: "" is the review queue (reported, corroborated, disputed).
+var mapStatuses = []incident.Status{"", incident.Verified, incident.Rejected}
+
+// incidents reads the incidents the filter selects, newest first. The
+// pipeline filters by status and category; time is filtered here (the
+// pipeline has no time filter).
+func (m IncidentMap) incidents(f MarkerFilter) ([]Marker, error) {
+	statuses := mapStatuses
+	if m.Public {
+		// As the API: the public sees verified incidents, and asking for
+		// any other status is refused rather than quietly answered empty.
+		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, string(incident.Verified)) {
+			return nil, pactwatch.FieldErrorf(pactwatch.EFORBIDDEN, "status", "the public sees verified incidents only")
+		}
+		statuses = []incident.Status{incident.Verified}
+	} else if len(f.Statuses) > 0 {
+		statuses = nil
+		for _, s := range f.Statuses {
+			statuses = append(statuses, incident.Status(s))
+		}
+	}
+	var out []Marker
+	for _, st := range statuses {
+		if st == incident.Merged {
+			continue
+		}
+		incs, err := m.Incidents.Incidents(pipeline.Filter{Status: st, Categories: f.Categories})
+		if err != nil {
+			return nil, err
+		}
+		for _, inc := range incs {
+			if inc.Status == incident.Merged || !inWindow(inc.First, f) {
+				continue
+			}
+			var mk Marker
+			var ok bool
+			if m.Public {
+				if !inc.Visible() {
+					continue
+				}
+				mk, ok = PublicIncidentMarker(incident.Public(inc))
+			} else {
+				mk, ok = IncidentMarker(inc)
+			}
+			if ok {
+				out = append(out, mk)
+			}
+		}
+	}
+	// Newest first, as MapData promises; the id breaks ties so the order
+	// (and a truncated answer) does not depend on the pipeline's.
+	slices.SortFunc(out, func(a, b Marker) int {
+		if c := b.Time.Compare(a.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
+func inWindow(t time.Time, f MarkerFilter) bool {
+	return (f.From.IsZero() || !t.Before(f.From)) && (f.To.IsZero() || t.Before(f.To))
+}
+
+// IncidentMarker places an incident (analysts, auditors, admins) where it
+// happened, else at its estimated origin of fire; it reports false for an
+// incident with neither.
+func IncidentMarker(inc *incident.Incident) (Marker, bool) {
+	d := firstDisc(inc.Location, inc.Origin)
+	if d == nil {
+		return Marker{}, false
+	}
+	cat, n := mainCategory(inc.Counts)
+	return Marker{
+		ID: inc.ID, Kind: "incident", Time: inc.First, Until: inc.Last,
+		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm,
+		Category: cat, Status: string(inc.Status), Count: n, Grade: inc.BestGrade,
+		Reports: len(inc.Reports), URL: "/incidents/" + inc.ID,
+	}, true
+}
+
+// PublicIncidentMarker places the public projection of a verified
+// incident: its position is already coarsened, and it carries no grade.
+func PublicIncidentMarker(p incident.PublicIncident) (Marker, bool) {
+	d := firstDisc(p.Location, p.Origin)
+	if d == nil {
+		return Marker{}, false
+	}
+	cat, n := mainCategory(p.Counts)
+	return Marker{
+		ID: p.ID, Kind: "incident", Time: p.First, Until: p.Last,
+		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm,
+		Category: cat, Status: string(incident.Verified), Count: n,
+		Reports: len(p.Observations), URL: "/incidents/" + p.ID,
+	}, true
+}
+
+func firstDisc(ds ...*incident.Disc) *incident.Disc {
+	for _, d := range ds {
+		if d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+// mainCategory is the category an incident is drawn and summarised as:
+// the one with most events, ties broken by categoryOrder (explosions before
+// bursts before strikes …). n is the events of all its categories.
+func mainCategory(counts map[vocab.Category]int) (main vocab.Category, n int) {
+	best := -1
+	for _, c := range orderedCategories() {
+		k, ok := counts[c]
+		if !ok {
+			continue
+		}
+		n += max(k, 1)
+		if k > best {
+			main, best = c, k
+		}
+	}
+	if main == "" {
+		main = vocab.Other
+	}
+	return main, n
+}
+
+// orderedCategories is every category in the order the UI lists them.
+var orderedCategories = sync.OnceValue(func() []vocab.Category {
+	var out []vocab.Category
+	for _, f := range families() {
+		out = append(out, f.Categories...)
+	}
+	return out
+})
