@@ -175,7 +175,10 @@ func TestIncidentMapMarkers(t *testing.T) {
 		{name: "status filter", filter: with(func(f *MarkerFilter) { f.Statuses = []string{"disputed", "reported"} }), want: []string{"inc-disputed", "inc-reported"}},
 		{name: "a merged incident is never shown", filter: with(func(f *MarkerFilter) { f.Statuses = []string{"merged"} }), want: nil},
 		{name: "category: any of the incident's", filter: with(func(f *MarkerFilter) { f.Categories = []vocab.Category{vocab.BurstOfFire} }), want: []string{"inc-verified"}},
-		{name: "time window", filter: with(func(f *MarkerFilter) { f.From = testNow.Add(-50 * 24 * time.Hour); f.To = testNow.Add(-30 * 24 * time.Hour) }), want: []string{"inc-old"}},
+		{name: "time window", filter: with(func(f *MarkerFilter) {
+			f.From = testNow.Add(-50 * 24 * time.Hour)
+			f.To = testNow.Add(-30 * 24 * time.Hour)
+		}), want: []string{"inc-old"}},
 		{name: "limit keeps the newest", filter: with(func(f *MarkerFilter) { f.Limit = 2 }), want: []string{"inc-rejected", "inc-disputed"}},
 		{name: "observation layer", filter: with(func(f *MarkerFilter) { f.Layer = LayerObservations }), want: []string{"obs-1"}},
 		{name: "follower falls back to observations", err: unavailable, filter: month, want: []string{"obs-1"}},
