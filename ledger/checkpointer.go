@@ -85,6 +85,13 @@ type Checkpointer struct {
 	// Leader, when set, elects the one signer among servers sharing a
 	// database; others only wait.
 	Leader Leader
+	// State, when set, is this signer's own record of the largest
+	// checkpoint signed with the log key, kept outside the database
+	// (serve: <data>/log.state). It is saved before each signature, a
+	// follower saves what the leader publishes, and nothing is signed
+	// that does not extend it: a database restored from an older backup
+	// is refused (ECONFLICT, ErrInconsistent) instead of forked.
+	State SignerState
 	// Now stamps publications (LatestTime); time.Now if nil. Ticks use
 	// real time: the interval is a rate limit, not a deadline.
 	Now    func() time.Time
@@ -92,6 +99,7 @@ type Checkpointer struct {
 
 	mu        sync.Mutex // one Publish at a time
 	last      *Checkpoint
+	saved     *Checkpoint      // what State holds, once loaded
 	lastNote  []byte           // the log-signed note of last
 	known     map[string]int64 // per witness: size it last cosigned
 	pubMu     sync.Mutex
@@ -255,10 +263,51 @@ func (c *Checkpointer) follow(ctx context.Context) error {
 	if pub, note := c.Latest(); note != nil && size <= pub {
 		return nil
 	}
-	if _, _, err := OpenCheckpoint(msg, c.Verifier); err != nil {
+	cp, _, err := OpenCheckpoint(msg, c.Verifier)
+	if err != nil {
 		return fmt.Errorf("stored checkpoint %d: %w", size, err)
 	}
+	if err := c.saveFollowed(ctx, cp); err != nil {
+		return err
+	}
 	c.setPublished(size, msg)
+	return nil
+}
+
+// saveFollowed records in the state file a checkpoint another server
+// signed, once the stored tree shows it extends the one saved: the file
+// then protects this server, should it lead later, against a database
+// older than anything the log key signed, not only what it signed itself.
+func (c *Checkpointer) saveFollowed(ctx context.Context, cp Checkpoint) error {
+	if c.State == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.saved == nil {
+		saved, ok, err := c.State.Load()
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.saved = &saved
+		}
+	}
+	if c.saved != nil {
+		if c.saved.Size >= cp.Size {
+			return nil
+		}
+		if c.saved.Origin != cp.Origin {
+			return &pactwatch.Error{Code: pactwatch.EINVALID, Field: "log_state", Message: fmt.Sprintf("the log state file is for the log %q, not %q", c.saved.Origin, cp.Origin)}
+		}
+		if err := c.extendsSaved(ctx, *c.saved, cp.Size); err != nil {
+			return err
+		}
+	}
+	if err := c.State.Save(cp); err != nil {
+		return err
+	}
+	c.saved = &cp
 	return nil
 }
 
@@ -270,7 +319,7 @@ func (c *Checkpointer) loadLast(ctx context.Context) error {
 		return wrap(err)
 	}
 	if msg == nil {
-		return nil
+		return c.checkState(ctx, nil)
 	}
 	cp, n, err := OpenCheckpoint(msg, c.Verifier)
 	if err != nil {
@@ -290,8 +339,83 @@ func (c *Checkpointer) loadLast(ctx context.Context) error {
 	if err != nil {
 		return pactwatch.Internal(err)
 	}
-	c.last, c.lastNote = &cp, own
+	if err := c.checkState(ctx, &cp); err != nil {
+		return err
+	}
+	if c.last == nil { // the state file did not replace it
+		c.last, c.lastNote = &cp, own
+	}
 	c.setPublished(size, msg)
+	return nil
+}
+
+// checkState checks the database against the signer's state file before
+// the first signature: the stored tree must hold the checkpoint the file
+// names, with the same root. stored is the database's latest checkpoint
+// (nil for none). When the file is ahead of the database (whose latest
+// checkpoint was lost but whose entries were not), c.last becomes the
+// file's checkpoint, which is signed again. Without a file, the database's
+// checkpoint is adopted and saved (first start with a state file).
+func (c *Checkpointer) checkState(ctx context.Context, stored *Checkpoint) error {
+	if c.State == nil {
+		return nil
+	}
+	saved, ok, err := c.State.Load()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if stored != nil {
+			c.logger().Warn("checkpointer: no log state file yet; trusting the database's latest checkpoint", "size", stored.Size)
+			if err := c.State.Save(*stored); err != nil {
+				return err
+			}
+			c.saved = stored
+		}
+		return nil
+	}
+	if saved.Origin != c.Signer.Name() {
+		return &pactwatch.Error{Code: pactwatch.EINVALID, Field: "log_state", Message: fmt.Sprintf("the log state file is for the log %q, not %q", saved.Origin, c.Signer.Name())}
+	}
+	storedSize := int64(0)
+	if stored != nil {
+		storedSize = stored.Size
+	}
+	if err := c.extendsSaved(ctx, saved, storedSize); err != nil {
+		return err
+	}
+	c.saved = &saved
+	if stored == nil || stored.Size < saved.Size {
+		c.last, c.lastNote = &saved, nil
+	}
+	return nil
+}
+
+// extendsSaved checks that the stored tree holds the checkpoint saved,
+// with the same root: the database is not older than what was signed.
+// stored is the size of the database's latest checkpoint, for the message.
+func (c *Checkpointer) extendsSaved(ctx context.Context, saved Checkpoint, stored int64) error {
+	n, err := c.Source.TreeSize(ctx)
+	if err != nil {
+		return wrap(err)
+	}
+	if n < saved.Size {
+		return &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "log_state", Err: ErrInconsistent, Message: fmt.Sprintf(
+			"the database holds %d entries (latest stored checkpoint: size %d) but the log key already signed a checkpoint of size %d (log state file): the database is older than what was signed (a restored backup or a lagging replica?); refusing to sign",
+			n, stored, saved.Size)}
+	}
+	if saved.Size == 0 {
+		return nil
+	}
+	root, err := TreeHash(ctx, c.Source, saved.Size)
+	if err != nil {
+		return err
+	}
+	if root != saved.Hash {
+		return &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "log_state", Err: ErrInconsistent, Message: fmt.Sprintf(
+			"the database's first %d entries do not have the root of the checkpoint of size %d the log key signed (log state file): the database is not the one that was signed (a restored backup that then took new records?); refusing to sign",
+			saved.Size, saved.Size)}
+	}
 	return nil
 }
 
@@ -315,6 +439,14 @@ func (c *Checkpointer) sign(ctx context.Context, size int64) (Checkpoint, []byte
 		return Checkpoint{}, nil, err
 	}
 	cp := Checkpoint{Origin: c.Signer.Name(), Size: size, Hash: root}
+	if c.State != nil && (c.saved == nil || c.saved.Size < size) {
+		// On disk before the signature exists: whatever happens to the
+		// database, this signer will not sign a tree that drops it.
+		if err := c.State.Save(cp); err != nil {
+			return Checkpoint{}, nil, err
+		}
+		c.saved = &cp
+	}
 	signed, err := cp.Sign(c.Signer)
 	if err != nil {
 		return Checkpoint{}, nil, err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/pactwatch/pactwatch/ledger"
 )
@@ -54,37 +53,8 @@ func saveState(path string, logs map[string]LogState) error {
 }
 
 // WriteFileAtomic writes data to a temporary file in path's directory,
-// fsyncs it, renames it over path and fsyncs the directory.
+// fsyncs it, renames it over path and fsyncs the directory. It is
+// ledger.WriteFileAtomic, which the log signer's state file uses too.
 func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return ledger.WriteFileAtomic(path, data, perm)
 }
