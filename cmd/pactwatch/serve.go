@@ -510,6 +510,9 @@ func newCheckpointer(c serveConfig, agr *agreement.Agreement, st store.Store, lo
 		Source: st, Store: st, Signer: signer, Verifier: verifier,
 		Witnesses: ws, Quorum: quorum, Interval: c.checkpointInterval,
 		Leader: st, Logger: log,
+		// The signer's memory of what it signed, outside the database
+		// (docs/ledger.md, "The log's state file").
+		State: ledger.StateFile{Path: filepath.Join(c.data, "log.state")},
 	}, nil
 }
 
