@@ -140,33 +140,41 @@ func (h *Handler) assessPost(w http.ResponseWriter, r *http.Request) {
 	counts := map[assess.Label]int{}
 	for i, c := range res.Clauses {
 		counts[c.Label]++
-		ac := assessClause{
-			N:         i + 1,
-			Label:     string(c.Label),
-			LabelText: v.T("assess.label." + string(c.Label)),
-			Score:     c.Score,
-			Lang:      textLang,
-			Segments: highlight(c.Text, c.Spans, func(s assess.Span) string {
-				return v.T("assess.dim." + s.Dimension)
-			}),
-		}
-		for _, d := range c.Dimensions.List() {
-			dv := dimView{Name: v.T("assess.dim." + d.Name)}
-			for _, val := range d.Values {
-				dv.Values = append(dv.Values, v.T("assess.value."+val))
-			}
-			if len(dv.Values) == 0 {
-				dv.Values = []string{v.T("assess.value.none")}
-			}
-			ac.Dims = append(ac.Dims, dv)
-		}
-		page.Clauses = append(page.Clauses, ac)
+		page.Clauses = append(page.Clauses, newAssessClause(v.locale, i+1, c, textLang))
 	}
 	for _, l := range assess.Labels {
 		page.Counts = append(page.Counts, labelCount{string(l), v.T("assess.label." + string(l)), counts[l]})
 	}
 	v.Data = page
 	h.render(w, r, http.StatusOK, "assess", v)
+}
+
+// newAssessClause is clause number n as the pages show it (this page and
+// the agreement page's wording assessments): its label and score in the
+// viewer's language, its text cut into highlighted segments, and its
+// dimensions; lang is the language the clause was read in.
+func newAssessClause(l *locale, n int, c assess.Clause, lang string) assessClause {
+	ac := assessClause{
+		N:         n,
+		Label:     string(c.Label),
+		LabelText: l.T("assess.label." + string(c.Label)),
+		Score:     c.Score,
+		Lang:      lang,
+		Segments: highlight(c.Text, c.Spans, func(s assess.Span) string {
+			return l.T("assess.dim." + s.Dimension)
+		}),
+	}
+	for _, d := range c.Dimensions.List() {
+		dv := dimView{Name: l.T("assess.dim." + d.Name)}
+		for _, val := range d.Values {
+			dv.Values = append(dv.Values, l.T("assess.value."+val))
+		}
+		if len(dv.Values) == 0 {
+			dv.Values = []string{l.T("assess.value.none")}
+		}
+		ac.Dims = append(ac.Dims, dv)
+	}
+	return ac
 }
 
 func (h *Handler) newAssessPage(l *locale, text, lang string) assessPage {

@@ -86,6 +86,9 @@ func (h *Handler) newView(w http.ResponseWriter, r *http.Request, data any) *vie
 		v.SiteName = l.T("site.name")
 	}
 	for _, n := range h.nav {
+		if !h.navVisible(r, n.Path) {
+			continue
+		}
 		v.Nav = append(v.Nav, navLink{Href: n.Path, Label: l.T(n.Label), Current: r.URL.Path == n.Path})
 	}
 	for _, t := range languages {

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/pactwatch/pactwatch/agreement"
 )
 
 // Options configures the web interface. Only Map is required today; later
@@ -63,6 +65,13 @@ type Options struct {
 	// Responses, if set, is the response mechanism: protocol steps,
 	// liaisons' actions, the scorecard.
 	Responses Responses
+
+	// Agreement, if set, is shown on /agreement (default: the one
+	// Incidents enforces, when set).
+	Agreement *agreement.Agreement
+	// PublicPages lists the pages (PublicPageNames) the public may read
+	// without logging in; nil means all of them. See ParsePublicPages.
+	PublicPages map[string]bool
 }
 
 // Handler serves the web interface. It is an http.Handler; see New.
@@ -116,6 +125,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Reports != nil {
 		h.nav = append(h.nav, navItem{"/reports/daily", "nav.reports"})
 	}
+	h.mountAgreement()
 	h.nav = append(h.nav, navItem{"/assess", "nav.assess"}, navItem{"/ledger", "nav.ledger"})
 	h.missing = func(lang, id string) {
 		h.opts.Logger.Error("web: message missing from catalog", "lang", lang, "id", id)
@@ -124,22 +134,22 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h.mux.Handle("GET /static/", http.HandlerFunc(h.serveStatic))
-	h.mux.HandleFunc("GET /{$}", h.overviewGet)
-	h.mux.HandleFunc("GET /ledger", h.ledgerGet)
+	h.mux.HandleFunc("GET /{$}", h.public("overview", h.overviewGet))
+	h.mux.HandleFunc("GET /ledger", h.public("ledger", h.ledgerGet))
 	if opts.Reports != nil {
-		h.mux.HandleFunc("GET /reports/daily", h.reportsList)
-		h.mux.HandleFunc("GET /reports/daily/{file}", h.reportDay)
+		h.mux.HandleFunc("GET /reports/daily", h.public("reports", h.reportsList))
+		h.mux.HandleFunc("GET /reports/daily/{file}", h.public("reports", h.reportDay))
 	}
 	if opts.Sessions != nil {
 		h.mux.HandleFunc("GET /login", h.loginGet)
 		h.mux.HandleFunc("POST /login", h.loginPost)
 		h.mux.HandleFunc("POST /logout", h.logout)
 	}
-	h.mux.HandleFunc("GET /map", h.mapPage)
-	h.mux.HandleFunc("GET /map/zones.geojson", h.mapZones)
-	h.mux.HandleFunc("GET /map/markers.json", h.mapMarkers)
-	h.mux.HandleFunc("GET /assess", h.assessGet)
-	h.mux.HandleFunc("POST /assess", h.assessPost)
+	h.mux.HandleFunc("GET /map", h.public("map", h.mapPage))
+	h.mux.HandleFunc("GET /map/zones.geojson", h.public("map", h.mapZones))
+	h.mux.HandleFunc("GET /map/markers.json", h.public("map", h.mapMarkers))
+	h.mux.HandleFunc("GET /assess", h.public("assess", h.assessGet))
+	h.mux.HandleFunc("POST /assess", h.public("assess", h.assessPost))
 	h.mux.HandleFunc("/", h.notFound)
 	return h, nil
 }

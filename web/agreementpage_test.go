@@ -1,0 +1,147 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/assess"
+)
+
+func newAgreementHandler(t testing.TB, a *agreement.Agreement) *Handler {
+	t.Helper()
+	h, err := New(Options{Map: newFakeMap(0), Location: a.Location(), Now: func() time.Time { return testNow }, Agreement: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.missing = func(lang, id string) { t.Errorf("message %q missing from the %s catalog", id, lang) }
+	return h
+}
+
+// TestAgreementPageGolden compares the example agreement's page in English
+// with testdata/agreement.en.html (static version hash replaced by
+// "VERSION"). Regenerate with: go test ./web -run AgreementPageGolden -update
+func TestAgreementPageGolden(t *testing.T) {
+	h := newAgreementHandler(t, loadExample(t))
+	rec := get(t, h, "/agreement?lang=en")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /agreement: %d", rec.Code)
+	}
+	got := strings.ReplaceAll(rec.Body.String(), "/static/"+h.assets.version+"/", "/static/VERSION/")
+	path := filepath.Join("testdata", "agreement.en.html")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("agreement page differs from %s (run with -update and review the diff)", path)
+	}
+}
+
+// TestAgreementPageContent checks, in every language, what the page must
+// say whatever its layout: the hash, each commitment with its wording's
+// label and decisive words marked, each protocol's steps, the group's
+// members, and the phased zone's link to the map.
+func TestAgreementPageContent(t *testing.T) {
+	a := loadExample(t)
+	h := newAgreementHandler(t, a)
+	for _, lang := range []string{"en", "uk", "ru"} {
+		t.Run(lang, func(t *testing.T) {
+			// html/template writes "+" as "&#43;" (keys are base64).
+			body := strings.ReplaceAll(get(t, h, "/agreement?lang="+lang).Body.String(), "&#43;", "+")
+			if strings.Contains(body, "⟦") {
+				t.Error("untranslated message on the page")
+			}
+			must := []string{
+				`<code class="hash" id="agreement-hash">` + a.Hash() + `</code>`,
+				`pactwatch agreement check agreement.yaml`,
+				`href="/map?to=2027-03-01"`, // phase-1 of the phased withdrawal
+				`id="guarantor-coalition"`,
+				a.Mission.Log.PublicKey,
+			}
+			for _, c := range a.Commitments {
+				must = append(must, `id="commitment-`+c.ID+`"`)
+				cl, err := assess.AssessClause(c.Text, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				must = append(must, `data-label="`+string(cl.Label)+`"`)
+				for _, sp := range cl.Spans {
+					if sp.Decisive {
+						must = append(must, `<mark title="`)
+						break
+					}
+				}
+			}
+			for _, p := range a.Protocols {
+				must = append(must, `id="protocol-`+p.ID+`"`)
+				for _, s := range p.Steps {
+					if s.Description != "" {
+						must = append(must, s.Description)
+					}
+				}
+			}
+			for _, s := range must {
+				if !strings.Contains(body, s) {
+					t.Errorf("page lacks %q", s)
+				}
+			}
+		})
+	}
+	// The members of a group are named, not listed by id.
+	body := get(t, h, "/agreement?lang=en").Body.String()
+	if !strings.Contains(body, "Members: United Kingdom, France, Germany") {
+		t.Error("the coalition's members are not named")
+	}
+	// Rules in words, with their parameters.
+	for _, s := range []string{
+		"Broken by a weapon of a listed class seen closer to Ukraine&#39;s line",
+		"Tornado-S / Uragan / Smerch</dt><dd>70 km",
+		"Broken if not done by 1 January 2030.",
+		"3 confirmed cases within 30 days start the protocol “Systematic violation”.",
+		"within 6 hours",
+		"30 years (until 1 October 2056)",
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+}
+
+// TestAgreementCanonicalJSON checks that the served canonical form hashes
+// to the hash the page shows, which is what the page tells users to check.
+func TestAgreementCanonicalJSON(t *testing.T) {
+	a := loadExample(t)
+	h := newAgreementHandler(t, a)
+	rec := get(t, h, "/agreement/canonical.json")
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("canonical.json: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	sum := sha256.Sum256(rec.Body.Bytes())
+	if got := hex.EncodeToString(sum[:]); got != a.Hash() {
+		t.Errorf("sha256 of the served canonical JSON = %s, the agreement's hash %s", got, a.Hash())
+	}
+}
+
+// TestAgreementPageAbsent: without an agreement the page does not exist
+// and the header does not link it.
+func TestAgreementPageAbsent(t *testing.T) {
+	h := newTestHandler(t, newFakeMap(0))
+	if rec := get(t, h, "/agreement"); rec.Code != http.StatusNotFound {
+		t.Errorf("GET /agreement without an agreement: %d, want 404", rec.Code)
+	}
+	if strings.Contains(get(t, h, "/map").Body.String(), `href="/agreement"`) {
+		t.Error("the header links /agreement without an agreement")
+	}
+}
