@@ -82,14 +82,28 @@ func (j *Journal) Append(ctx context.Context, ts []response.Transition) error {
 // once: a step done on time may not be stored once the step is stored
 // overdue, nor overdue once it is stored done. The refused writer re-reads
 // and recomputes (a late action, or nothing).
+//
+// A done_late record shares the id "<run>/<step>/done" with a done one, so
+// an overdue transition stored in the same call as its own step's
+// done_late (a liaison acting late before any scheduler stored the
+// deadline: Engine.Record returns both) excludes nothing: that done record
+// is the late one, which presupposes the overdue. If another writer stored
+// the step done on time meanwhile, the done_late's different bytes under
+// the same id are refused by the store anyway.
 func exclusions(ts []response.Transition) []store.Exclusion {
+	late := map[string]bool{}
+	for _, t := range ts {
+		if t.Kind == response.KindStepDoneLate {
+			late[t.Run+"/"+t.Step] = true
+		}
+	}
 	var out []store.Exclusion
 	for _, t := range ts {
 		base := t.Run + "/" + t.Step
-		switch t.Kind {
-		case response.KindStepDone:
+		switch {
+		case t.Kind == response.KindStepDone:
 			out = append(out, store.Exclusion{Record: t.ID, Excludes: base + "/overdue"})
-		case response.KindStepOverdue:
+		case t.Kind == response.KindStepOverdue && !late[base]:
 			out = append(out, store.Exclusion{Record: t.ID, Excludes: base + "/done"})
 		}
 	}
