@@ -139,7 +139,7 @@ func testIncidents() *mapIncidents {
 type obsLayer struct{ fakeMap }
 
 func newObsLayer() *obsLayer {
-	return &obsLayer{fakeMap{markers: []Marker{{ID: "obs-1", Kind: "observation", Time: testNow.Add(-time.Hour), Category: vocab.Explosion, Status: "reported"}}}}
+	return &obsLayer{fakeMap{markers: []Marker{{ID: "obs-1", Kind: "observation", Time: testNow.Add(-time.Hour), Lat: 48.0, Lon: 37.6, Category: vocab.Explosion, Status: "reported"}}}}
 }
 
 func ids(ms []Marker) []string {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/pactwatch/pactwatch/web/webtest"
@@ -86,6 +87,102 @@ func TestMapPageInBrowser(t *testing.T) {
 	if got := webtest.Run(b, chromedp.Evaluate[int](markersDrawn)); got != want {
 		t.Errorf("filtered: %d markers drawn, want %d", got, want)
 	}
+	b.NoConsoleErrors()
+}
+
+// newIncidentMapHandler serves the incident map over testIncidents: the
+// public projection for the public, the full map for analysts, with the
+// observation layer behind both.
+func newIncidentMapHandler(t testing.TB, src *mapIncidents) *Handler {
+	t.Helper()
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{
+		Map:       IncidentMap{Incidents: src, Observations: newObsLayer(), Public: true},
+		FullMap:   IncidentMap{Incidents: src, Observations: newObsLayer()},
+		Incidents: src,
+		Location:  kyiv,
+		Now:       func() time.Time { return testNow },
+		Sessions:  testSessions,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.missing = func(lang, id string) { t.Errorf("message %q missing from the %s catalog", id, lang) }
+	return h
+}
+
+// TestIncidentMapInBrowser checks what the public and an analyst see of
+// the incidents: the public one verified incident, no status filter, its
+// popup without a grade; the analyst every status but merged, markers
+// shaped by family and filled by status, a status filter and the
+// observation layer.
+func TestIncidentMapInBrowser(t *testing.T) {
+	b := webtest.NewBrowser(t)
+	srv := httptest.NewServer(newIncidentMapHandler(t, testIncidents()))
+	defer srv.Close()
+	count := func() string {
+		return webtest.Run(b, chromedp.Evaluate[string](`document.getElementById("map").dataset.markerCount`))
+	}
+
+	b.Do(chromedp.Navigate(srv.URL + "/map?lang=en"))
+	b.WaitTrue(mapReady)
+	if got := count(); got != "1" {
+		t.Errorf("public: %s markers, want 1 (the verified incident)", got)
+	}
+	if webtest.Run(b, chromedp.Evaluate[bool](`document.getElementById("f-status") !== null`)) {
+		t.Error("public: the map offers a status filter")
+	}
+	marker := `document.querySelector(".leaflet-marker-pane .pw-marker")`
+	if use := webtest.Run(b, chromedp.Evaluate[string](marker+`.querySelector("use").getAttribute("href")`)); !strings.HasSuffix(use, "#fam-ceasefire_violation") {
+		t.Errorf("public marker shape %q, want the ceasefire violation symbol", use)
+	}
+	if fill := webtest.Run(b, chromedp.Evaluate[string](`getComputedStyle(`+marker+`.querySelector("svg")).fill`)); fill != "rgb(198, 40, 40)" {
+		t.Errorf("verified marker filled %s, want the verified colour", fill)
+	}
+	// The shapes are drawn: the sprite loaded and the symbol has a size.
+	b.WaitTrue(marker + `.querySelector("use").getBBox().width > 0`)
+	b.Do(chromedp.Click(chromedp.CSS(".leaflet-marker-pane .pw-marker")))
+	b.WaitTrue(`document.querySelector(".pw-popup") !== null && document.querySelector("path.pw-uncertainty") !== null`)
+	popup := webtest.Run(b, chromedp.Text(".pw-popup"))
+	if strings.Contains(popup, "Grade") || !strings.Contains(popup, "Position") || !strings.Contains(popup, "Reports") {
+		t.Errorf("public popup %q: want position and reports, no grade", popup)
+	}
+	b.Screenshot("public")
+
+	// An analyst signs in and sees every status.
+	b.Do(
+		chromedp.Navigate(srv.URL+"/login?lang=en&next=/map"),
+		chromedp.SetValue(chromedp.CSS("#l-token"), "analyst-token"),
+		chromedp.Click(chromedp.CSS("main form button")),
+	)
+	b.WaitTrue(`location.pathname === "/map" && ` + mapReady)
+	if got := count(); got != "5" {
+		t.Errorf("analyst: %s markers, want 5", got)
+	}
+	if got := webtest.Run(b, chromedp.Evaluate[int](markersDrawn)); got != 5 {
+		t.Errorf("analyst: clusters and markers stand for %d markers, want 5", got)
+	}
+	b.Do(
+		chromedp.SetValue(chromedp.CSS("#f-status"), "rejected"),
+		chromedp.Click(chromedp.CSS("#map-filter button")),
+	)
+	b.WaitTrue(mapReady + ` && document.getElementById("map").dataset.markerCount === "1"`)
+	b.Do(
+		chromedp.SetValue(chromedp.CSS("#f-status"), ""),
+		chromedp.SetValue(chromedp.CSS("#f-layer"), "observations"),
+		chromedp.Click(chromedp.CSS("#map-filter button")),
+	)
+	b.WaitTrue(mapReady + ` && document.getElementById("map").dataset.markerCount === "1"`)
+	if loc := webtest.Run(b, chromedp.Location()); !strings.Contains(loc, "layer=observations") {
+		t.Errorf("URL %s lacks the layer", loc)
+	}
+	if kind := webtest.Run(b, chromedp.Evaluate[string](marker+`.className`)); !strings.Contains(kind, "pw-st-reported") {
+		t.Errorf("observation marker %q, want reported", kind)
+	}
+	b.Screenshot("analyst-observations")
 	b.NoConsoleErrors()
 }
 

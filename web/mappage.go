@@ -14,17 +14,24 @@ var zoneKinds = []string{"territory", "controlled_area", "demilitarised", "withd
 
 // mapPage is the data of templates/map.html.
 type mapPage struct {
-	Query      mapQuery
-	Families   []familyOption
-	Statuses   []option
-	ZoneKinds  []option
-	From       time.Time // first instant shown
-	ZonesAt    time.Time // last instant shown; zones are drawn as in force then
-	TimeZone   string    // IANA name of the reporting time zone, for the script's dates
-	BasemapURL string
-	ZonesURL   string
-	MarkersURL string
-	Messages   string // JSON of the strings map.js shows, in the page's language
+	Query    mapQuery
+	Families []familyOption
+	Statuses []option // the status filter's choices; none for the public, who see verified incidents only
+	Layers   []option // incidents or observations, when the map has both
+	// LegendStatuses are the statuses the viewer can meet on the map:
+	// every one for reviewers, "verified" (and "reported", for
+	// observations) for the public.
+	LegendStatuses []option
+	Public         bool // the viewer sees the public projection
+	ZoneKinds      []option
+	From           time.Time // first instant shown
+	ZonesAt        time.Time // last instant shown; zones are drawn as in force then
+	TimeZone       string    // IANA name of the reporting time zone, for the script's dates
+	BasemapURL     string
+	SpriteURL      string // the marker shapes (static/img/markers.svg)
+	ZonesURL       string
+	MarkersURL     string
+	Messages       string // JSON of the strings map.js shows, in the page's language
 }
 
 type option struct {
@@ -53,8 +60,15 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) {
 		h.pageError(w, r, err)
 		return
 	}
+	sprite, err := h.assets.url(spritePath)
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
 	page := mapPage{
 		Query:      mq,
+		SpriteURL:  sprite,
+		Public:     !v.Viewer.SeesAll(),
 		From:       mq.filter.From,
 		ZonesAt:    mq.filter.To.Add(-time.Second),
 		TimeZone:   h.opts.Location.String(),
@@ -73,8 +87,23 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Families = append(page.Families, fo)
 	}
+	// The status filter is for those who see every status (as the API,
+	// server/review.go): the public sees verified incidents only.
+	if !page.Public {
+		for _, s := range Statuses {
+			page.Statuses = append(page.Statuses, option{s, v.T("status." + s), mq.Status == s})
+		}
+	}
 	for _, s := range Statuses {
-		page.Statuses = append(page.Statuses, option{s, v.T("status." + s), mq.Status == s})
+		if !page.Public || s == "verified" || s == "reported" {
+			page.LegendStatuses = append(page.LegendStatuses, option{Value: s, Label: v.T("status." + s)})
+		}
+	}
+	if l, ok := h.mapData(r).(Layered); ok && len(l.Layers()) > 1 {
+		for i, layer := range l.Layers() {
+			selected := mq.Layer == layer || mq.Layer == "" && i == 0
+			page.Layers = append(page.Layers, option{layer, v.T("map.layer_" + layer), selected})
+		}
 	}
 	for _, k := range zoneKinds {
 		page.ZoneKinds = append(page.ZoneKinds, option{Value: k, Label: v.T("zone." + k)})
@@ -88,6 +117,9 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) {
 	v.Data = page
 	h.render(w, r, http.StatusOK, "map", v)
 }
+
+// spritePath is the marker shapes inside static/.
+const spritePath = "img/markers.svg"
 
 // pluralSamples are counts that select each CLDR plural form the catalogs
 // use, per language (English has no "few" or "many"); go-i18n takes
@@ -107,6 +139,7 @@ func (h *Handler) scriptMessages(l *locale) map[string]any {
 		"map.loading", "map.error", "map.attribution", "map.zones", "map.inventory", "map.illustrative",
 		"map.zoom_in", "map.zoom_out", "map.layers", "map.close",
 		"popup.kind", "popup.time", "popup.category", "popup.status", "popup.count", "popup.details",
+		"popup.until", "popup.grade", "popup.reports", "popup.uncertainty",
 		"kind.incident", "kind.observation",
 	} {
 		m[id] = l.T(id)
@@ -126,6 +159,7 @@ func (h *Handler) scriptMessages(l *locale) map[string]any {
 		m["weapon."+string(w)] = l.T("weapon." + string(w))
 	}
 	m["map.truncated"] = l.T("map.truncated", "Count", "{n}")
+	m["popup.within"] = l.T("popup.within", "Km", "{km}")
 	forms := map[string]string{}
 	for form, n := range pluralSamples[l.tag.String()] {
 		forms[form] = l.T("map.shown", "Count", "{n}", "PluralCount", n)

@@ -1,5 +1,6 @@
 // pactwatch map page: draws the offline basemap, the agreement's zones and the
-// incidents (or observations) as clustered markers. Everything it needs comes
+// incidents (or observations) as clustered markers: shape by category
+// family, colour by review status. Everything it needs comes
 // from the #map element's data-* attributes, set by templates/map.html; no
 // inline script, so the page runs under a strict Content-Security-Policy.
 //
@@ -150,12 +151,19 @@
     });
   }
 
-  // Markers. One divIcon per (family, status): colours live in site.css.
+  // Markers. One divIcon per (family, status): the shape is the family's
+  // symbol in the sprite (static/img/markers.svg), the fill the status's
+  // colour (static/css/map.css).
+  var sprite = el.dataset.sprite || "";
   var icons = {};
   function icon(family, status) {
     var key = family + "|" + status;
     if (!icons[key]) {
-      icons[key] = L.divIcon({ className: "pw-marker pw-fam-" + family + " pw-st-" + status, iconSize: [16, 16], html: "" });
+      icons[key] = L.divIcon({
+        className: "pw-marker pw-fam-" + family + " pw-st-" + status,
+        iconSize: [18, 18],
+        html: '<svg aria-hidden="true" focusable="false"><use href="' + escapeHTML(sprite + "#fam-" + family) + '"></use></svg>'
+      });
     }
     return icons[key];
   }
@@ -192,9 +200,16 @@
     }
     item(t("popup.kind"), t("kind." + row[col.kind]));
     item(t("popup.time"), dateFmt.format(new Date(row[col.time] * 1000)));
+    // An incident's last report ends later: say until when.
+    if (row[col.until] > row[col.time] + 60) { item(t("popup.until"), dateFmt.format(new Date(row[col.until] * 1000))); }
     item(t("popup.category"), t("category." + row[col.category]));
     item(t("popup.status"), t("status." + row[col.status]));
     if (row[col.count] > 1) { item(t("popup.count"), row[col.count].toLocaleString(lang)); }
+    if (row[col.radius_km] > 0) {
+      item(t("popup.uncertainty"), t("popup.within").replace("{km}", Number(row[col.radius_km]).toLocaleString(lang, { maximumFractionDigits: 1 })));
+    }
+    if (row[col.grade]) { item(t("popup.grade"), row[col.grade]); }
+    if (row[col.reports] > 0) { item(t("popup.reports"), row[col.reports].toLocaleString(lang)); }
     div.appendChild(dl);
     if (row[col.summary]) {
       var p = document.createElement("p");
@@ -215,9 +230,21 @@
   // marker): binding a popup to each of 10k markers costs more than drawing them.
   var col = {};
   var detail = L.popup({ maxWidth: 320 });
+  // The open incident's uncertainty: a dashed circle of its radius, drawn
+  // while its details are open.
+  var uncertainty = null;
+  function clearUncertainty() {
+    if (uncertainty) { map.removeLayer(uncertainty); uncertainty = null; }
+  }
+  map.on("popupclose", clearUncertainty);
   function openDetail(ev) {
     if (!ev.layer || !ev.layer.row) { return; }
-    detail.setLatLng(ev.layer.getLatLng()).setContent(popup(ev.layer.row, col)).openOn(map);
+    var row = ev.layer.row;
+    detail.setLatLng(ev.layer.getLatLng()).setContent(popup(row, col)).openOn(map);
+    clearUncertainty();
+    if (row[col.radius_km] > 0) {
+      uncertainty = L.circle(ev.layer.getLatLng(), { radius: row[col.radius_km] * 1000, interactive: false, className: "pw-uncertainty" }).addTo(map);
+    }
   }
   cluster.on("click", openDetail);
   cluster.on("keypress", function (ev) {
