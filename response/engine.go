@@ -285,7 +285,11 @@ func (e *Engine) Record(by Recorder, run, step string, act Action) ([]Transition
 	// A step still pending when its case was paused is on time during the
 	// pause: its deadline moves by at least the time already paused.
 	paused := !e.cases[r.Case].Paused.IsZero() && state == Pending
-	if now.After(s.Deadline) && !paused {
+	// A step stored overdue is late whatever this node's clock says: the
+	// deadline was passed (and escalated) by the node that stored it, whose
+	// clock may run a moment ahead. Recording it done on time would
+	// contradict the stored overdue record.
+	if state == Overdue || (now.After(s.Deadline) && !paused) {
 		kind = KindStepDoneLate
 	}
 	ts = append(ts, Transition{ID: run + "/" + step + "/done", Kind: kind, At: now, Case: r.Case, Run: run, Step: step,

@@ -126,6 +126,33 @@ func TestDeadlineEdge(t *testing.T) {
 	}
 }
 
+// A step another node stored overdue (its clock a moment ahead) is late
+// here too, even though this node's clock has not reached the deadline:
+// never done on time next to a stored overdue record.
+func TestRecordAfterOverdueFromAnotherClock(t *testing.T) {
+	clk := (&clock{}).at(0)
+	e := New(load(t), clk.Now)
+	confirmed, err := e.Confirm(Case{ID: "k", Commitment: "ceasefire", Party: "north", Confirmed: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := New(e.Agreement, func() time.Time { return t0.Add(24*h + time.Second) })
+	if err := ahead.Apply(confirmed...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(ahead.Due(ahead.Now())...); err != nil { // stored there, synced here
+		t.Fatal(err)
+	}
+	clk.at(24*h - time.Second) // this node's clock: before the deadline
+	ts, err := e.Record(liaison("b"), "k/respond", "consult/b", act("consulted"))
+	if err != nil || len(ts) != 1 || ts[0].Kind != KindStepDoneLate {
+		t.Fatalf("%v %v, want one %s", kinds(ts), err, KindStepDoneLate)
+	}
+	if s := stepOf(t, e, "k/respond", "consult/b"); s.State != DoneLate {
+		t.Errorf("step %+v", s)
+	}
+}
+
 func TestClose(t *testing.T) {
 	for _, tt := range []struct {
 		closure string
