@@ -50,6 +50,10 @@ func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pip
 	}
 	if pl != nil { // a nil *Pipeline in the interface would not read as absent
 		o.Incidents = pl
+		// The map shows incidents, with the observations as a second
+		// layer and as the fallback while another server leads the pipeline.
+		o.Map = web.IncidentMap{Incidents: pl, Observations: o.Map, Public: true}
+		o.FullMap = web.IncidentMap{Incidents: pl, Observations: o.FullMap}
 	}
 	if resp != nil {
 		o.Responses = resp
