@@ -65,6 +65,9 @@ type Options struct {
 	// Responses, if set, is the response mechanism: protocol steps,
 	// liaisons' actions, the scorecard.
 	Responses Responses
+	// Evidence, if set, gives the incident pages the observations'
+	// records (narratives, who submitted them) and their evidence files.
+	Evidence EvidenceSource
 
 	// Agreement, if set, is shown on /agreement (default: the one
 	// Incidents enforces, when set).
@@ -150,6 +153,7 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /map/markers.json", h.public("map", h.mapMarkers))
 	h.mux.HandleFunc("GET /assess", h.public("assess", h.assessGet))
 	h.mux.HandleFunc("POST /assess", h.public("assess", h.assessPost))
+	h.mountReview()
 	h.mux.HandleFunc("/", h.notFound)
 	return h, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -55,6 +56,9 @@ func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pip
 		o.Map = web.IncidentMap{Incidents: pl, Observations: o.Map, Public: true}
 		o.FullMap = web.IncidentMap{Incidents: pl, Observations: o.FullMap}
 	}
+	// The incident pages read observations' records and evidence files
+	// where the server keeps them (Config.DataDir/evidence).
+	o.Evidence = web.StoredEvidence{Store: st, Dir: filepath.Join(c.data, "evidence")}
 	if resp != nil {
 		o.Responses = resp
 	}
