@@ -105,7 +105,13 @@ func (e *env) principal(name string, role vocab.Role, of string) {
 // analyst confirms a case: the service follows the stored case records.
 func (e *env) confirm(id string, at time.Duration) {
 	e.t.Helper()
-	c := compliance.Case{ID: id, Version: 2, Group: compliance.Group{Commitment: "ceasefire", Party: "north", Area: "all", Period: "2026-12-01"},
+	e.confirmOf(id, "ceasefire", at)
+}
+
+// confirmOf is confirm against another commitment.
+func (e *env) confirmOf(id, commitment string, at time.Duration) {
+	e.t.Helper()
+	c := compliance.Case{ID: id, Version: 2, Group: compliance.Group{Commitment: commitment, Party: "north", Area: "all", Period: "2026-12-01"},
 		Severity: compliance.Serious, Status: compliance.Confirmed, OpenedBy: "ana", Opened: t0, Confirmed: t0.Add(at), Approvals: []string{"ana"}, Violations: []string{}}
 	tr := compliance.Transition{ID: id + "/v2", Case: id, Version: 2, Action: "confirm", By: "ana", At: t0.Add(at), Status: compliance.Confirmed, Snapshot: c}
 	body, err := tr.Canonical()
