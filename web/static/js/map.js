@@ -7,7 +7,7 @@
 // When the basemap, the zones and the markers of the latest filter are all on
 // the map it sets data-ready="true"; with data-marker-count, data-zone-count,
 // data-basemap-features, data-render-ms (markers: request to drawn) and
-// data-basemap-ms (since navigation start) on #map, the browser tests and
+// data-basemap-ms and data-ready-ms (since navigation start) on #map, the browser tests and
 // the benchmark read what was drawn and how fast.
 (function () {
   "use strict";
@@ -328,7 +328,10 @@
     var gen = ++generation;
     el.dataset.ready = "false";
     return Promise.all(start()).then(function () {
-      if (gen === generation) { el.dataset.ready = "true"; }
+      if (gen === generation) {
+        el.dataset.readyMs = String(Math.round(performance.now()));
+        el.dataset.ready = "true";
+      }
     }).catch(fail);
   }
 

@@ -1,0 +1,234 @@
+package webbench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pactwatch/pactwatch/agreement"
+	"github.com/pactwatch/pactwatch/examples"
+	"github.com/pactwatch/pactwatch/web"
+)
+
+// Config says what to measure.
+type Config struct {
+	// Incidents is how many synthetic incidents to serve (a month at 100 a
+	// day is 3,000). Ignored with URL.
+	Incidents int
+	// Loads is how many times the page is loaded; the first finds the
+	// browser's cache empty, the others as a returning user does.
+	Loads int
+	// URL, if set, is a map page of a running server to measure instead,
+	// e.g. http://127.0.0.1:8080/map (what the public sees there).
+	URL string
+	// Chromium is the browser (default PACTWATCH_TEST_CHROMIUM, else
+	// /usr/bin/chromium).
+	Chromium string
+	// Timeout bounds each page load (default 60 s).
+	Timeout time.Duration
+}
+
+// Load is one page load's figures, in milliseconds.
+type Load struct {
+	ReadyMs   float64 // navigation start until every marker is on the map (map.js's data-ready-ms)
+	MarkersMs float64 // the markers' request until they are drawn (data-render-ms)
+	Markers   int     // markers drawn
+}
+
+// Result is what Run measured.
+type Result struct {
+	URL                string
+	Incidents          int // synthetic incidents served (0 with Config.URL)
+	MarkersJSONMs      float64
+	MarkersJSONBytes   int
+	Loads              []Load
+	ColdMs, WarmMedian float64
+}
+
+// Run measures the map page and prints the figures to w.
+func Run(ctx context.Context, cfg Config, w io.Writer) (*Result, error) {
+	if cfg.Loads < 1 {
+		cfg.Loads = 1
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Minute
+	}
+	if cfg.Chromium == "" {
+		cfg.Chromium = os.Getenv("PACTWATCH_TEST_CHROMIUM")
+	}
+	if cfg.Chromium == "" {
+		cfg.Chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(cfg.Chromium); err != nil {
+		return nil, fmt.Errorf("webbench: needs Chromium: %w (give its path)", err)
+	}
+	res := &Result{URL: cfg.URL}
+	if res.URL == "" {
+		url, stop, err := serve(cfg.Incidents)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		res.URL, res.Incidents = url+"/map?lang=en", cfg.Incidents
+		res.MarkersJSONMs, res.MarkersJSONBytes, err = timeGet(ctx, url+"/map/markers.json")
+		if err != nil {
+			return nil, err
+		}
+	}
+	loads, err := loadPages(ctx, cfg, res.URL)
+	if err != nil {
+		return nil, err
+	}
+	res.Loads = loads
+	res.ColdMs = loads[0].ReadyMs
+	if len(loads) > 1 {
+		warm := make([]float64, 0, len(loads)-1)
+		for _, l := range loads[1:] {
+			warm = append(warm, l.ReadyMs)
+		}
+		slices.Sort(warm)
+		res.WarmMedian = warm[len(warm)/2]
+	}
+	res.print(w)
+	return res, nil
+}
+
+func (r *Result) print(w io.Writer) {
+	if r.Incidents > 0 {
+		fmt.Fprintf(w, "pactwatch bench web: the map page with %d synthetic incidents over a month (every status, as an analyst sees them)\n", r.Incidents)
+		fmt.Fprintf(w, "markers.json: %d bytes in %.0f ms (server, uncompressed)\n", r.MarkersJSONBytes, r.MarkersJSONMs)
+	} else {
+		fmt.Fprintf(w, "pactwatch bench web: %s\n", r.URL)
+	}
+	for i, l := range r.Loads {
+		cache := "warm cache"
+		if i == 0 {
+			cache = "cold cache"
+		}
+		fmt.Fprintf(w, "load %d (%s): %d markers on the map %.0f ms after navigation start (markers: %.0f ms from request to drawn)\n",
+			i+1, cache, l.Markers, l.ReadyMs, l.MarkersMs)
+	}
+	if len(r.Loads) > 1 {
+		fmt.Fprintf(w, "median of the warm loads: %.0f ms\n", r.WarmMedian)
+	}
+}
+
+// serve starts the web interface on loopback over n synthetic incidents,
+// with the example agreement's zones.
+func serve(n int) (string, func(), error) {
+	a, err := agreement.ParseFS(examples.Ukraine, "agreement.yaml")
+	if err != nil {
+		return "", nil, err
+	}
+	end := time.Now()
+	src, err := Month(a, n, end)
+	if err != nil {
+		return "", nil, err
+	}
+	h, err := web.New(web.Options{Map: web.IncidentMap{Incidents: src}, Location: a.Location(), Now: func() time.Time { return end }})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// timeGet times one GET, body read.
+func timeGet(ctx context.Context, url string) (float64, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("webbench: GET %s: %s", url, resp.Status)
+	}
+	return float64(time.Since(start).Microseconds()) / 1000, len(b), nil
+}
+
+// loadPages opens the page cfg.Loads times in one headless Chromium (a
+// throw-away profile, no network but loopback) and reads what map.js
+// recorded on #map.
+func loadPages(ctx context.Context, cfg Config, url string) ([]Load, error) {
+	profile, err := os.MkdirTemp("", "pactwatch-bench-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(profile)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(cfg.Chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true))
+	defer cancelAlloc()
+	tab, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	if err := chromedp.Do(tab); err != nil {
+		return nil, fmt.Errorf("webbench: starting %s: %w", cfg.Chromium, err)
+	}
+	var loads []Load
+	for range cfg.Loads {
+		l, err := loadOnce(tab, cfg.Timeout, url)
+		if err != nil {
+			return nil, err
+		}
+		loads = append(loads, l)
+	}
+	return loads, nil
+}
+
+const ready = `(() => { const m = document.getElementById("map"); return !!m && m.dataset.ready === "true"; })()`
+
+func loadOnce(tab context.Context, timeout time.Duration, url string) (Load, error) {
+	ctx, cancel := context.WithTimeout(tab, timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		return Load{}, fmt.Errorf("webbench: opening %s: %w", url, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](ready, chromedp.WithPollingTimeout(timeout))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("map") || {dataset: {}}).dataset.error || ""`))
+		return Load{}, errors.Join(fmt.Errorf("webbench: the map at %s did not become ready: %w", url, err), errorIf(msg))
+	}
+	data, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`Object.assign({}, document.getElementById("map").dataset)`))
+	if err != nil {
+		return Load{}, err
+	}
+	num := func(k string) float64 {
+		f, _ := strconv.ParseFloat(data[k], 64)
+		return f
+	}
+	return Load{ReadyMs: num("readyMs"), MarkersMs: num("renderMs"), Markers: int(num("markerCount"))}, nil
+}
+
+func errorIf(msg string) error {
+	if msg == "" {
+		return nil
+	}
+	return errors.New("the page says: " + msg)
+}
