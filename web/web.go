@@ -129,6 +129,7 @@ func New(opts Options) (*Handler, error) {
 		h.nav = append(h.nav, navItem{"/reports/daily", "nav.reports"})
 	}
 	h.mountAgreement()
+	h.mountCaseBoard()
 	h.nav = append(h.nav, navItem{"/assess", "nav.assess"}, navItem{"/ledger", "nav.ledger"})
 	h.missing = func(lang, id string) {
 		h.opts.Logger.Error("web: message missing from catalog", "lang", lang, "id", id)
