@@ -170,28 +170,14 @@ func timeGet(ctx context.Context, url string) (float64, int, error) {
 	return float64(time.Since(start).Microseconds()) / 1000, len(b), nil
 }
 
-// loadPages opens the page cfg.Loads times in one headless Chromium (a
-// throw-away profile, no network but loopback) and reads what map.js
-// recorded on #map.
+// loadPages opens the page cfg.Loads times in one headless Chromium and
+// reads what map.js recorded on #map.
 func loadPages(ctx context.Context, cfg Config, url string) ([]Load, error) {
-	profile, err := os.MkdirTemp("", "pactwatch-bench-chromium-")
+	tab, stop, err := startBrowser(ctx, cfg.Chromium)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(profile)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(cfg.Chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true))
-	defer cancelAlloc()
-	tab, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	if err := chromedp.Do(tab); err != nil {
-		return nil, fmt.Errorf("webbench: starting %s: %w", cfg.Chromium, err)
-	}
+	defer stop()
 	var loads []Load
 	for range cfg.Loads {
 		l, err := loadOnce(tab, cfg.Timeout, url)
@@ -201,6 +187,33 @@ func loadPages(ctx context.Context, cfg Config, url string) ([]Load, error) {
 		loads = append(loads, l)
 	}
 	return loads, nil
+}
+
+// startBrowser starts headless Chromium with a throw-away profile and no
+// network but loopback, and returns its tab.
+func startBrowser(ctx context.Context, chromium string) (context.Context, func(), error) {
+	profile, err := os.MkdirTemp("", "pactwatch-bench-chromium-")
+	if err != nil {
+		return nil, nil, err
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true))
+	tab, cancel := chromedp.NewContext(allocCtx)
+	stop := func() {
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(profile) // after the browser exited
+	}
+	if err := chromedp.Do(tab); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("webbench: starting %s: %w", chromium, err)
+	}
+	return tab, stop, nil
 }
 
 const ready = `(() => { const m = document.getElementById("map"); return !!m && m.dataset.ready === "true"; })()`
