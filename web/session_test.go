@@ -124,3 +124,83 @@ func TestSignedInFormsNeedTheSessionToken(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginPage(t *testing.T) {
+	h := newSessionHandler(t)
+	tests := []struct {
+		name, target, cookie string
+		want, wantNot        []string
+	}{
+		{"form keeps next", "/login?next=%2Fmap%3Fcategory%3Dexplosion&lang=en", "",
+			[]string{`<input type="hidden" name="next" value="/map?category=explosion">`, `name="token"`, `type="password"`, `autocomplete="off"`},
+			[]string{"Signed in as"}},
+		{"next off-site dropped", "/login?next=%2F%2Fevil.example%2F&lang=en", "",
+			[]string{`<input type="hidden" name="next" value="">`}, []string{`name="next" value="/`, `name="next" value="h`}},
+		{"next as URL dropped", "/login?next=https%3A%2F%2Fevil.example%2F&lang=en", "",
+			[]string{`<input type="hidden" name="next" value="">`}, []string{`name="next" value="/`, `name="next" value="h`}},
+		{"signed in", "/login?lang=en", "analyst-token",
+			[]string{"Signed in as A. Analyst (analyst)"}, nil},
+		{"stale cookie is the public", "/login?lang=en", "revoked-token",
+			[]string{`class="login-link"`}, []string{"Signed in as", `name="csrf"`}},
+	}
+	for _, tt := range tests {
+		var header []string
+		if tt.cookie != "" {
+			header = []string{"Cookie", sessionCookie + "=" + tt.cookie}
+		}
+		rec := get(t, h, tt.target, header...)
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK {
+			t.Errorf("%s: %d", tt.name, rec.Code)
+		}
+		for _, s := range tt.want {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s: page lacks %q", tt.name, s)
+			}
+		}
+		for _, s := range tt.wantNot {
+			if strings.Contains(body, s) {
+				t.Errorf("%s: page has %q", tt.name, s)
+			}
+		}
+	}
+}
+
+// TestLoginFailureKeepsNext: a wrong token shows the form again with the
+// error, and "next" survives so a second try still lands on the page.
+func TestLoginFailureKeepsNext(t *testing.T) {
+	h := newSessionHandler(t)
+	rec := postForm(t, h, "/login?lang=en", "", url.Values{"token": {"nope"}, "next": {"/reports/daily"}})
+	body := rec.Body.String()
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(body, `role="alert"`) ||
+		!strings.Contains(body, "This token is not valid") || !strings.Contains(body, `name="next" value="/reports/daily"`) {
+		t.Errorf("failed login: %d; want 401, the error and next kept", rec.Code)
+	}
+	if strings.Contains(body, `value="nope"`) {
+		t.Error("the failed token is echoed back into the page")
+	}
+}
+
+// TestSessionHeader: the header names the signed-in viewer and offers the
+// log-out form; the public gets a log-in link back to the same page; a
+// server without log-in shows neither and has no /login.
+func TestSessionHeader(t *testing.T) {
+	h := newSessionHandler(t)
+	signed := get(t, h, "/map?lang=en", "Cookie", sessionCookie+"=liaison-token").Body.String()
+	for _, s := range []string{"Signed in as UK liaison (guarantor liaison)", `<form method="post" action="/logout"`} {
+		if !strings.Contains(signed, s) {
+			t.Errorf("signed-in header lacks %q", s)
+		}
+	}
+	public := get(t, h, "/map?lang=en").Body.String()
+	if !strings.Contains(public, `<a href="/login?next=/map?lang=en"`) && !strings.Contains(public, `<a href="/login?next=%2fmap%3flang%3den"`) {
+		t.Error("public header has no log-in link back to the page")
+	}
+	noLogin := newTestHandler(t, newFakeMap(0))
+	if body := get(t, noLogin, "/map").Body.String(); strings.Contains(body, "/login") || strings.Contains(body, "/logout") {
+		t.Error("a server without log-in links /login or /logout")
+	}
+	if rec := get(t, noLogin, "/login"); rec.Code != http.StatusNotFound {
+		t.Errorf("GET /login without log-in: %d, want 404", rec.Code)
+	}
+}

@@ -50,6 +50,8 @@ type serveConfig struct {
 	demoDays                      int
 	quiet                         bool // no access to stdout announcements (bench)
 	noPipeline                    bool // bench ingest: measure the intake without the incident pipeline
+	// publicPages is --public-pages; nil: every page in web.PublicPageNames.
+	publicPages map[string]bool
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,6 +75,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&c.demoLive, "demo-live", false, "with --demo: keep simulating new observations while serving")
 	fs.Int64Var(&c.demoSeed, "demo-seed", 1, "with --demo: the simulation's random seed")
 	fs.IntVar(&c.demoDays, "demo-days", 3, "with --demo: days of simulated observations")
+	fs.Func("public-pages", "pages readable without logging in, comma-separated, from "+strings.Join(web.PublicPageNames, ",")+
+		" (default: all of them; \"\": none); signed-in principals see every page", func(v string) (err error) {
+		c.publicPages, err = web.ParsePublicPages(v)
+		return err
+	})
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}

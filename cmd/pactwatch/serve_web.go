@@ -37,6 +37,10 @@ func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pip
 		Location: loc,
 		Logger:   log,
 		SiteName: agr.Mission.Name,
+		// The agreement page shows the agreement the server runs, with
+		// or without the pipeline.
+		Agreement:   agr,
+		PublicPages: c.publicPages,
 		Reports: web.LedgerReports{Store: st, Location: loc, Now: time.Now,
 			Compute: func(ctx context.Context, day string, asOf time.Time) (*report.Report, error) {
 				obs, err := report.ReadObservations(ctx, st, agr, day)
