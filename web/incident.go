@@ -22,6 +22,7 @@ type incidentPage struct {
 
 	Incident     *incident.Incident
 	Place        string
+	When         string // First to Last (timeSpan)
 	Where        string // the incident's location (discText); the public's is coarsened
 	OriginAt     string // the estimated origin of fire
 	Categories   []categoryCount
@@ -142,6 +143,7 @@ func (h *Handler) fullIncident(r *http.Request, v *view, viewer Viewer, inc *inc
 	p.CanAct = p.Open && decides(viewer)
 	p.ReadOnly = p.Open && !decides(viewer)
 	p.Where, p.OriginAt = discText(v.locale, inc.Location), discText(v.locale, inc.Origin)
+	p.When = timeSpan(v.locale, inc.First, inc.Last)
 	if c := liveClaim(inc, now); c != nil {
 		p.Claim, p.ClaimMine = c, c.Analyst == viewer.ID
 	}
@@ -183,6 +185,7 @@ func (h *Handler) fullIncident(r *http.Request, v *view, viewer Viewer, inc *inc
 func (h *Handler) publicIncident(r *http.Request, v *view, inc *incident.Incident, p *incidentPage) error {
 	p.Public = incident.Public(inc)
 	p.Where, p.OriginAt = discText(v.locale, p.Public.Location), discText(v.locale, p.Public.Origin)
+	p.When = timeSpan(v.locale, p.Public.First, p.Public.Last)
 	for _, c := range inc.Categories() {
 		p.PublicCategories = append(p.PublicCategories, categoryCount{c, p.Public.Counts[c]})
 	}

@@ -90,8 +90,12 @@ func (h *Handler) public(page string, next http.HandlerFunc) http.HandlerFunc {
 }
 
 // navVisible reports whether the header should link path for this viewer:
-// pages the viewer may not see are left out.
+// pages the viewer may not see are left out (navRoles: pages for some
+// roles only).
 func (h *Handler) navVisible(r *http.Request, path string) bool {
+	if allowed, ok := navRoles[path]; ok {
+		return allowed(h.viewer(r))
+	}
 	page, ok := navPages[path]
 	return !ok || h.mayView(r, page)
 }

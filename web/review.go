@@ -34,6 +34,11 @@ func reviewer(v Viewer) bool {
 // API's analysts route roles.
 func decides(v Viewer) bool { return v.Role == vocab.RoleAnalyst }
 
+// navRoles are the header's entries shown only to some roles.
+var navRoles = map[string]func(Viewer) bool{
+	"/review": reviewer,
+}
+
 // queueLimit is how many incidents the queue page lists: the oldest, as
 // the analysts work through them; the filter narrows the rest.
 const queueLimit = 200
@@ -48,8 +53,11 @@ func (h *Handler) mountReview() {
 	if h.opts.Incidents == nil {
 		return
 	}
+	h.nav = append(h.nav, navItem{"/review", "nav.review"})
 	h.mux.HandleFunc("GET /review", h.reviewGet)
-	h.mux.HandleFunc("GET /incidents/{id}", h.incidentGet)
+	// An incident's page is the map's detail: public (its verified
+	// incidents) exactly when the map is.
+	h.mux.HandleFunc("GET /incidents/{id}", h.public("map", h.incidentGet))
 	h.mux.HandleFunc("POST /incidents/{id}/claim", h.incidentClaim)
 	h.mux.HandleFunc("POST /incidents/{id}/decision", h.incidentDecide)
 	h.mux.HandleFunc("GET /incidents/{id}/evidence/{sha256}", h.evidencePreview)
@@ -86,7 +94,7 @@ type queueRow struct {
 	ID           string
 	Status       incident.Status
 	Categories   []categoryCount
-	First, Last  time.Time
+	When         string // First to Last (timeSpan)
 	Place        string // the nearest town and area, in the viewer's language
 	Where        string // the position and its uncertainty (spotText)
 	Grade        vocab.Grade
@@ -260,7 +268,7 @@ func (h *Handler) queueOptions(v *view, a *agreement.Agreement, now time.Time, p
 // queueRow summarises an incident for the queue.
 func (h *Handler) queueRow(v *view, inc *incident.Incident, viewer Viewer, now time.Time) queueRow {
 	row := queueRow{
-		ID: inc.ID, Status: inc.Status, First: inc.First, Last: inc.Last, Where: discText(v.locale, inc.Location),
+		ID: inc.ID, Status: inc.Status, When: timeSpan(v.locale, inc.First, inc.Last), Where: discText(v.locale, inc.Location),
 		Grade: inc.BestGrade, Corroborated: inc.Corroborated, Observations: len(inc.Reports),
 	}
 	for _, c := range inc.Categories() {
@@ -286,6 +294,16 @@ func liveClaim(inc *incident.Incident, now time.Time) *incident.Claim {
 		return inc.Claim
 	}
 	return nil
+}
+
+// timeSpan writes an incident's time from first to last, the day once
+// when both fall on the same day of the reporting time zone.
+func timeSpan(l *locale, first, last time.Time) string {
+	a, b := first.In(l.location), last.In(l.location)
+	if a.Year() == b.Year() && a.YearDay() == b.YearDay() {
+		return l.DateTime(first) + " – " + b.Format("15:04")
+	}
+	return l.DateTime(first) + " – " + l.DateTime(last)
 }
 
 // discText writes a position and its uncertainty ("48.0512, 37.7301 ±

@@ -140,6 +140,10 @@ func TestReviewQueueRoles(t *testing.T) {
 			t.Errorf("%q: status %d, want %d", tc.token, code, tc.status)
 		}
 		ids := queueIDs(body)
+		// The header links the queue for those who may open it.
+		if _, page := f.getAs(t, tc.token, "/map"); strings.Contains(page, `<a href="/review"`) != tc.queue {
+			t.Errorf("%q: header links /review: %v, want %v", tc.token, !tc.queue, tc.queue)
+		}
 		if !tc.queue {
 			if len(ids) > 0 || strings.Contains(body, f.a) || strings.Contains(body, f.b) {
 				t.Errorf("%q sees incidents on a refused queue", tc.token)
