@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -294,5 +295,64 @@ func TestIncidentMapPipelineCalls(t *testing.T) {
 	}
 	if want := []string{`""`, `"verified"`, `"rejected"`}; !slices.Equal(got, want) {
 		t.Errorf("calls %v, want %v", got, want)
+	}
+}
+
+// TestIncidentMapPage checks the filter form each viewer gets and the
+// markers endpoint's answers over the incident map.
+func TestIncidentMapPage(t *testing.T) {
+	h := newIncidentMapHandler(t, testIncidents())
+	analyst := []string{"Cookie", sessionCookie + "=analyst-token"}
+	tests := []struct {
+		name, target string
+		header       []string
+		code         int
+		has, lacks   []string
+	}{
+		{name: "public form", target: "/map?lang=en", code: 200,
+			has: []string{`id="f-layer"`, `map-note`, `#fam-strike`}, lacks: []string{`id="f-status"`, `pw-st-rejected`}},
+		{name: "analyst form", target: "/map?lang=en", header: analyst, code: 200,
+			has: []string{`id="f-layer"`, `id="f-status"`, `pw-st-rejected`}, lacks: []string{`map-note`}},
+		{name: "layer kept", target: "/map?lang=en&layer=observations", code: 200,
+			has: []string{`<option value="observations" selected>`, `layer=observations`}},
+		{name: "bad layer", target: "/map/markers.json?layer=rumours", code: 400, has: []string{`"field":"layer"`}},
+		{name: "public markers: verified only", target: "/map/markers.json", code: 200,
+			has: []string{`"inc-verified"`}, lacks: []string{`"inc-reported"`, `"B2"`}},
+		{name: "public may not ask for rejected", target: "/map/markers.json?status=rejected", code: 403, has: []string{`"field":"status"`}},
+		{name: "analyst markers: every status, grades", target: "/map/markers.json", header: analyst, code: 200,
+			has: []string{`"inc-verified"`, `"inc-rejected"`, `"B2"`}, lacks: []string{`"inc-merged"`}},
+		{name: "observation layer", target: "/map/markers.json?layer=observations", code: 200, has: []string{`"obs-1"`}, lacks: []string{`"inc-verified"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := get(t, h, tt.target, tt.header...)
+			body := rec.Body.String()
+			if rec.Code != tt.code {
+				t.Fatalf("status %d, want %d: %.300s", rec.Code, tt.code, body)
+			}
+			for _, s := range tt.has {
+				if !strings.Contains(body, s) {
+					t.Errorf("lacks %s", s)
+				}
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(body, s) {
+					t.Errorf("has %s", s)
+				}
+			}
+		})
+	}
+}
+
+// TestMarkerSprite checks every category family has its shape.
+func TestMarkerSprite(t *testing.T) {
+	data, err := staticFS.ReadFile("static/" + spritePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families() {
+		if !strings.Contains(string(data), `<symbol id="fam-`+string(f.Family)+`"`) {
+			t.Errorf("no marker shape for family %s", f.Family)
+		}
 	}
 }
