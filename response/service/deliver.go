@@ -47,12 +47,18 @@ func (d *Deliverer) RunOnce(ctx context.Context) (notify.Stats, error) {
 	return w.RunOnce(ctx)
 }
 
-// Run delivers every interval until ctx ends; outbox errors are logged and
-// retried at the next pass (the messages stay in the outbox).
+// Run delivers every interval until ctx ends, passing again at once while
+// passes come back with a full batch (a backlog drains at the receivers'
+// pace, not one batch per interval); outbox errors are logged and retried
+// at the next pass (the messages stay in the outbox).
 func (d *Deliverer) Run(ctx context.Context, every time.Duration) {
 	log := d.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	batch := d.Policy.Batch
+	if d.Policy.MaxAttempts == 0 {
+		batch = notify.DefaultPolicy().Batch
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -61,8 +67,12 @@ func (d *Deliverer) Run(ctx context.Context, every time.Duration) {
 		if err != nil && ctx.Err() == nil {
 			log.Warn("notify: delivery pass failed; retrying", "err", err)
 		}
-		if st.Delivered+st.Retried+st.Dead > 0 {
+		n := st.Delivered + st.Retried + st.Dead
+		if n > 0 {
 			log.Info("notify: webhooks", "delivered", st.Delivered, "retried", st.Retried, "dead", st.Dead)
+		}
+		if err == nil && n >= batch && ctx.Err() == nil {
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,62 @@
+package service_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pactwatch/pactwatch/notify"
+	"github.com/pactwatch/pactwatch/response/service"
+	"github.com/pactwatch/pactwatch/store"
+)
+
+// TestDelivererDrainsBacklog: a backlog of several batches is delivered
+// in consecutive passes, not one batch per interval (here an hour, which
+// the test would otherwise wait for).
+func TestDelivererDrainsBacklog(t *testing.T) {
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	_, key, _ := ed25519.GenerateKey(nil)
+	signer := notify.Signer{KeyID: "k", Key: key}
+	rc := &receiver{got: map[string]int{}, pub: signer.PublicKey(), now: time.Now}
+	hs := httptest.NewServer(rc)
+	t.Cleanup(hs.Close)
+	if err := st.SetAllowlist(t.Context(), []string{"127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	const batch, n = 4, 4*4 + 1
+	var ms []notify.Message
+	for i := range n {
+		k := fmt.Sprintf("event-%d#b", i)
+		ms = append(ms, notify.Message{ID: "hook/" + k, Subscription: "hook", URL: hs.URL, Key: k, Body: []byte(`{}`), Created: time.Now(), NextAttempt: time.Now()})
+	}
+	if err := st.Enqueue(t.Context(), ms...); err != nil {
+		t.Fatal(err)
+	}
+	p := notify.DefaultPolicy()
+	p.Batch = batch
+	d := &service.Deliverer{Store: st, Signer: signer, Policy: p, Now: time.Now}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { d.Run(ctx, time.Hour) })
+	defer wg.Wait()
+	defer cancel()
+	waitFor(t, "the backlog to drain without waiting for the interval", func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		return len(rc.got) == n
+	})
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.bad) > 0 || len(rc.attempts) != n {
+		t.Fatalf("%d attempts for %d messages, bad signatures %v", len(rc.attempts), n, rc.bad)
+	}
+}
