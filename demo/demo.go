@@ -38,6 +38,10 @@ type Config struct {
 	Days      int // days of history before Now (default 3)
 	Now       func() time.Time
 	ServerURL string
+	// Clock and Hooks drive Month: the server's demo clock, which Month
+	// moves forward, and the server's background work run at each step.
+	Clock *Clock
+	Hooks Hooks
 }
 
 // Result counts what a seeding did.
@@ -49,17 +53,23 @@ type Result struct {
 // Monitor is one simulated source: how it observes and how much it
 // reports per day.
 type Monitor struct {
-	Name    string
-	Source  vocab.SourceType
-	Grade   vocab.Grade
-	Along   float64 // where on the contact line it works, 0 (first point) … 1 (last)
-	Spread  float64 // how far along the line its reports range, as a fraction
-	PerDay  int
-	Fixed   bool // a fixed sensor: same observer position every time
-	mix     []weighted
-	key     ed25519.PrivateKey
-	token   string
-	station orb.Point // fixed sensors' position
+	Name   string
+	Source vocab.SourceType
+	Grade  vocab.Grade
+	Along  float64 // where on the contact line it works, 0 (first point) … 1 (last)
+	Spread float64 // how far along the line its reports range, as a fraction
+	PerDay int
+	Fixed  bool // a fixed sensor: same observer position every time
+	// Inspects: the team visits holding areas and reports weapons missing
+	// from them, on about one day in four.
+	Inspects bool
+	// Partner is the monitor nearby that also reports some of this one's
+	// impacts: independent sources of one incident.
+	Partner string
+	mix      []weighted
+	key      ed25519.PrivateKey
+	token    string
+	station  orb.Point // fixed sensors' position
 }
 
 type weighted struct {
@@ -74,18 +84,19 @@ func Monitors() []*Monitor {
 		{vocab.MuzzleFlash, 6}, {vocab.IlluminationFlare, 5},
 	}
 	return []*Monitor{
-		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.78, Spread: 0.12, PerDay: 60,
+		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.72, Spread: 0.08, PerDay: 14,
 			mix: append(fire, weighted{vocab.MovementRestriction, 2}, weighted{vocab.MineUXO, 2}, weighted{vocab.InfrastructureDamage, 2})},
-		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.3, Spread: 0.15, PerDay: 50,
+		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.5, Spread: 0.1, PerDay: 12,
 			mix: append(fire, weighted{vocab.MovementRestriction, 3}, weighted{vocab.CivilianCasualty, 1}, weighted{vocab.InfrastructureDamage, 2})},
-		{Name: "camera-shyrokyne", Source: vocab.StaticCamera, Grade: "A2", Along: 0.55, Spread: 0.02, PerDay: 80, Fixed: true,
+		{Name: "camera-shyrokyne", Source: vocab.StaticCamera, Grade: "A2", Along: 0.55, Spread: 0.02, PerDay: 16, Fixed: true, Partner: "patrol-south",
 			mix: []weighted{{vocab.ProjectileInFlight, 30}, {vocab.MuzzleFlash, 25}, {vocab.IlluminationFlare, 15}, {vocab.Explosion, 30}}},
-		{Name: "uav-team-1", Source: vocab.UAV, Grade: "A1", Along: 0.62, Spread: 0.2, PerDay: 12,
+		{Name: "uav-team-1", Source: vocab.UAV, Grade: "A1", Along: 0.62, Spread: 0.2, PerDay: 6,
 			mix: []weighted{{vocab.HeavyWeaponSighted, 70}, {vocab.TroopMovement, 20}, {vocab.EquipmentInterference, 10}}},
-		{Name: "acoustic-avdiivka", Source: vocab.AcousticSensor, Grade: "B3", Along: 0.7, Spread: 0.02, PerDay: 90, Fixed: true,
+		{Name: "acoustic-avdiivka", Source: vocab.AcousticSensor, Grade: "C3", Along: 0.7, Spread: 0.02, PerDay: 36, Fixed: true, Partner: "patrol-north",
 			mix: []weighted{{vocab.Explosion, 85}, {vocab.BurstOfFire, 15}}},
-		{Name: "osint-desk", Source: vocab.OpenSource, Grade: "C3", Along: 0.5, Spread: 0.45, PerDay: 8,
+		{Name: "osint-desk", Source: vocab.OpenSource, Grade: "C3", Along: 0.5, Spread: 0.45, PerDay: 5,
 			mix: []weighted{{vocab.DroneStrike, 40}, {vocab.InfrastructureDamage, 25}, {vocab.CivilianCasualty, 20}, {vocab.MissileStrike, 15}}},
+		{Name: "inspection-team", Source: vocab.Patrol, Grade: "A1", Inspects: true},
 	}
 }
 
@@ -96,47 +107,18 @@ func keyFor(seed int64, name string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(h[:])
 }
 
-// Seed registers the simulated monitors and the newcomer, and submits
-// cfg.Days of history.
-func Seed(ctx context.Context, cfg Config) (Result, error) {
-	if cfg.Days <= 0 {
-		cfg.Days = 3
-	}
+// Newcomer creates the monitor a new user tries `submit` with — its key,
+// token and an example observation file in Dir —, valid from an hour
+// before cfg.Now.
+func Newcomer(ctx context.Context, cfg Config) error {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	now := cfg.Now().UTC()
-	start := now.Add(-time.Duration(cfg.Days) * 24 * time.Hour)
-	line := contactLine(cfg.Agreement, now)
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, "monitors"), 0o700); err != nil {
-		return Result{}, err
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return err
 	}
-	mons := Monitors()
-	validFrom := start.Add(-24 * time.Hour)
-	for _, m := range mons {
-		if err := register(ctx, cfg, m, validFrom); err != nil {
-			return Result{}, err
-		}
-	}
-	if err := newcomer(ctx, cfg, line, now); err != nil {
-		return Result{}, err
-	}
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70616374))
-	g := &generator{rng: rng, line: line}
-	res := Result{Monitors: len(mons)}
-	for _, m := range mons {
-		g.place(m)
-		obs := g.history(m, start, now)
-		for i := 0; i < len(obs); i += 500 {
-			batch := obs[i:min(i+500, len(obs))]
-			c := client.New(cfg.Client.BaseURL, m.token)
-			if _, err := c.SubmitBatch(ctx, batch); err != nil {
-				return res, fmt.Errorf("demo: %s's batch: %w", m.Name, err)
-			}
-			res.Observations += len(batch)
-		}
-	}
-	return res, nil
+	return newcomer(ctx, cfg, contactLine(cfg.Agreement, now), now)
 }
 
 // register creates a simulated monitor's principal (or reuses its saved
@@ -292,8 +274,9 @@ func contactLine(a *agreement.Agreement, t time.Time) orb.LineString {
 
 // generator makes observations.
 type generator struct {
-	rng  *rand.Rand
-	line orb.LineString
+	rng      *rand.Rand
+	line     orb.LineString
+	holdings []holding // the inspection team's holding areas
 }
 
 // place fixes a fixed sensor's position: 3–6 km from the line.
@@ -311,7 +294,7 @@ func (g *generator) history(m *Monitor, start, end time.Time) []observation.Obse
 	for len(times) < n {
 		at := start.Add(time.Duration(g.rng.Int64N(int64(end.Sub(start)))))
 		// Fighting peaks at night and at dawn: accept by hour weight.
-		if g.rng.Float64() < hourWeight(at.Hour()) {
+		if g.rng.Float64() < hourWeight((at.Hour()+2)%24) {
 			times = append(times, at)
 		}
 	}
@@ -332,9 +315,8 @@ func (g *generator) history(m *Monitor, start, end time.Time) []observation.Obse
 	return out
 }
 
-// hourWeight is the relative activity in each hour of the day (UTC ≈ local −2).
-func hourWeight(h int) float64 {
-	local := (h + 2) % 24
+// hourWeight is the relative activity in each local hour of the day.
+func hourWeight(local int) float64 {
 	switch {
 	case local >= 19 || local < 2:
 		return 1

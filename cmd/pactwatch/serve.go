@@ -16,21 +16,20 @@ import (
 	"strings"
 	"time"
 
-	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
-	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/demo"
 	"github.com/pactwatch/pactwatch/examples"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/ledger/logserver"
 	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/pipeline"
+	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/server"
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/web"
-	"github.com/pactwatch/pactwatch/witness"
 )
 
 // serveConfig is everything `serve` (and `bench ingest`, which starts the
@@ -49,7 +48,10 @@ type serveConfig struct {
 	demoSeed                      int64
 	demoDays                      int
 	quiet                         bool // no access to stdout announcements (bench)
-	noPipeline                    bool // bench ingest: measure the intake without the incident pipeline
+	// now is the server's one clock, set by startServer: real time, or
+	// the demo clock while --demo replays its month (serve_demo.go).
+	now        func() time.Time
+	noPipeline bool // bench ingest: measure the intake without the incident pipeline
 	// publicPages is --public-pages; nil: every page in web.PublicPageNames.
 	publicPages map[string]bool
 }
@@ -74,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&c.demo, "demo", false, "seed a fresh data folder with simulated monitors and a few days of observations first")
 	fs.BoolVar(&c.demoLive, "demo-live", false, "with --demo: keep simulating new observations while serving")
 	fs.Int64Var(&c.demoSeed, "demo-seed", 1, "with --demo: the simulation's random seed")
-	fs.IntVar(&c.demoDays, "demo-days", 3, "with --demo: days of simulated observations")
+	fs.IntVar(&c.demoDays, "demo-days", 30, "with --demo: days of the simulated month replayed before real time")
 	fs.Func("public-pages", "pages readable without logging in, comma-separated, from "+strings.Join(web.PublicPageNames, ",")+
 		" (default: all of them; \"\": none); signed-in principals see every page", func(v string) (err error) {
 		c.publicPages, err = web.ParsePublicPages(v)
@@ -142,6 +144,9 @@ type app struct {
 	adminToken string // set on the first start only
 	admin      string // the admin token, read from its file
 	cp         *ledger.Checkpointer
+	clock      *demo.Clock // the demo's clock while it replays its month; nil otherwise
+	pipeline   *pipeline.Pipeline
+	response   *service.Service
 	served     chan error
 	stopBg     context.CancelFunc
 	bgDone     chan struct{}
@@ -161,18 +166,26 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 	if dsn == "" {
 		dsn = filepath.Join(c.data, "pactwatch.db")
 	}
-	st, err := store.Open(ctx, dsn, store.Options{})
+	clock := demoClock(c, agr)
+	c.now = time.Now
+	if clock != nil {
+		c.now = clock.Now
+	}
+	st, err := store.Open(ctx, dsn, store.Options{Now: c.now})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{log: log, store: st, agreement: agr, served: make(chan error, 1), bgDone: make(chan struct{})}
+	a := &app{log: log, store: st, agreement: agr, served: make(chan error, 1), bgDone: make(chan struct{}), clock: clock}
 	ok := false
 	defer func() {
 		if !ok {
 			st.Close()
 		}
 	}()
-	now := time.Now()
+	if err := a.demoFreshStore(ctx); err != nil {
+		return nil, err
+	}
+	now := c.now()
 	if err := logAgreement(ctx, st, agr, now); err != nil {
 		return nil, err
 	}
@@ -183,7 +196,7 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 		return nil, err
 	}
 
-	cp, err := newCheckpointer(c, agr, st, log)
+	cp, err := newCheckpointer(ctx, c, agr, st, log)
 	if err != nil {
 		return nil, err
 	}
@@ -192,12 +205,13 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	resp, signer, err := newResponse(c, agr, st, time.Now, log)
+	resp, signer, err := newResponse(c, agr, st, c.now, log)
 	if err != nil {
 		return nil, err
 	}
+	a.pipeline, a.response = pl, resp
 	api, err := server.New(server.Config{
-		Store: st, DataDir: c.data, Log: log,
+		Store: st, DataDir: c.data, Log: log, Now: c.now,
 		MaxBody: c.maxBody, MaxBatch: c.maxBatch, MaxEvidence: c.maxEvidence, Rate: c.rate,
 		Extra: server.LedgerRoutes(), Pipeline: pl, Response: resp, Webhook: signer,
 		Mount: func(mux *http.ServeMux, writeError func(http.ResponseWriter, *http.Request, error)) {
@@ -251,8 +265,8 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 	go func() {
 		defer close(a.bgDone)
 		piped := startPipeline(bg, pl, log)
-		reported := startReports(bg, st, agr, time.Now, log)
-		responded := startResponse(bg, resp, st, signer, time.Now, log)
+		reported := startReports(bg, st, agr, c.now, log)
+		responded := startResponse(bg, resp, st, signer, c.now, log)
 		if cp != nil {
 			_ = cp.Run(bg)
 		}
@@ -458,7 +472,7 @@ func writeSecret(path, secret string) error {
 // example's demo-only key when running the embedded example, --log-key or
 // <data>/log.key otherwise. Without a key the server runs but publishes no
 // checkpoints (logged).
-func newCheckpointer(c serveConfig, agr *agreement.Agreement, st store.Store, log *slog.Logger) (*ledger.Checkpointer, error) {
+func newCheckpointer(ctx context.Context, c serveConfig, agr *agreement.Agreement, st store.Store, log *slog.Logger) (*ledger.Checkpointer, error) {
 	var skey []byte
 	var err error
 	switch {
@@ -483,79 +497,17 @@ func newCheckpointer(c serveConfig, agr *agreement.Agreement, st store.Store, lo
 	if pinned, err := note.NewVerifier(agr.Mission.Log.PublicKey); err != nil || pinned.KeyHash() != verifier.KeyHash() || pinned.Name() != verifier.Name() {
 		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "log-key", "the log key does not match the agreement's mission.log.public_key")
 	}
-	quorum := c.witnessQuorum
-	if quorum < 0 {
-		quorum = agr.Mission.WitnessQuorum
-		if c.demo {
-			quorum = 0
-		}
-	}
-	var ws []ledger.WitnessClient
-	for _, w := range agr.Mission.Witnesses {
-		if w.URL == "" {
-			continue
-		}
-		v, err := fnote.NewVerifierForCosignatureV1(w.PublicKey)
-		if err != nil {
-			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "mission.witnesses", "witness %s: %v", w.Name, err)
-		}
-		ws = append(ws, &witness.Client{URL: w.URL, Verifier: v, HTTP: &http.Client{Timeout: 5 * time.Second}})
-	}
-	if quorum > len(ws) && c.agreementFile == "" && c.witnessQuorum < 0 {
-		// The embedded example names witnesses nobody runs by default:
-		// sign alone rather than never publish.
-		log.Warn("the example agreement's witnesses are not reachable by URL: publishing checkpoints without their cosignatures", "quorum", quorum, "witnesses", len(ws))
-		quorum = len(ws)
-	}
-	if quorum == 0 {
-		ws = nil // nobody's cosignature is needed: do not wait for witnesses
-	}
-	if quorum > len(ws) {
-		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "witness-quorum", "quorum %d but only %d witnesses with a URL", quorum, len(ws))
+	// Witnesses with a URL, and with --demo the example's own, run here.
+	ws, quorum, err := checkpointWitnesses(ctx, c, agr, verifier, log)
+	if err != nil {
+		return nil, err
 	}
 	return &ledger.Checkpointer{
 		Source: st, Store: st, Signer: signer, Verifier: verifier,
 		Witnesses: ws, Quorum: quorum, Interval: c.checkpointInterval,
-		Leader: st, Logger: log,
+		Leader: st, Logger: log, Now: c.now,
 		// The signer's memory of what it signed, outside the database
 		// (docs/ledger.md, "The log's state file").
 		State: ledger.StateFile{Path: filepath.Join(c.data, "log.state")},
 	}, nil
-}
-
-// seedDemo seeds a fresh data folder (one without <data>/demo) through
-// the running server's intake; a folder seeded before is served as is.
-func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) error {
-	dir := filepath.Join(c.data, "demo")
-	if _, err := os.Stat(dir); err == nil {
-		fmt.Fprintf(stdout, "demo data already seeded in %s\n", dir)
-		return nil
-	}
-	if a.admin == "" {
-		return pactwatch.Errorf(pactwatch.EINVALID, "the demo needs the admin token in %s", filepath.Join(c.data, "admin.token"))
-	}
-	start := time.Now()
-	res, err := demo.Seed(ctx, demo.Config{
-		Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: dir,
-		Seed: c.demoSeed, Days: c.demoDays, Now: time.Now, ServerURL: a.url,
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "demo: %d monitors submitted %d observations through the intake in %s\n", res.Monitors, res.Observations, time.Since(start).Round(time.Millisecond))
-	if err := a.reviewDemo(ctx, c, dir, stdout); err != nil {
-		return err
-	}
-	return a.respondDemo(ctx, c, dir, stdout)
-}
-
-// demoLive keeps the simulated monitors reporting until ctx ends.
-func (a *app) demoLive(ctx context.Context, c serveConfig) {
-	err := demo.Live(ctx, demo.Config{
-		Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: filepath.Join(c.data, "demo"),
-		Seed: c.demoSeed, Now: time.Now, ServerURL: a.url,
-	})
-	if err != nil && ctx.Err() == nil {
-		a.log.Error("demo-live", "err", err)
-	}
 }

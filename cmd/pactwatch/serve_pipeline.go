@@ -2,15 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
-	"path/filepath"
-	"time"
 
 	"github.com/pactwatch/pactwatch/agreement"
-	"github.com/pactwatch/pactwatch/client"
-	"github.com/pactwatch/pactwatch/demo"
 	"github.com/pactwatch/pactwatch/pipeline"
 	"github.com/pactwatch/pactwatch/store"
 )
@@ -23,7 +17,7 @@ func newPipeline(c serveConfig, agr *agreement.Agreement, st store.Store, log *s
 		return nil, nil
 	}
 	cfg := pipeline.FromAgreement(agr)
-	cfg.Store, cfg.Log = st, log
+	cfg.Store, cfg.Log, cfg.Now = st, log, c.now
 	return pipeline.New(cfg)
 }
 
@@ -43,20 +37,4 @@ func startPipeline(ctx context.Context, pl *pipeline.Pipeline, log *slog.Logger)
 		}
 	}()
 	return done
-}
-
-// reviewDemo has the demo's simulated analysts decide the seeded
-// incidents and confirm the cases, through the API.
-func (a *app) reviewDemo(ctx context.Context, c serveConfig, dir string, stdout io.Writer) error {
-	start := time.Now()
-	res, err := demo.Review(ctx, demo.Config{Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: dir,
-		Seed: c.demoSeed, Days: c.demoDays, Now: time.Now, ServerURL: a.url})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "demo: analysts reviewed %d incidents (%d verified, %d rejected, %d disputed) and confirmed %d of %d cases in %s\n",
-		res.Incidents, res.Verified, res.Rejected, res.Disputed, res.Confirmed, res.Cases, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "  demo analyst: token in %s; try: pactwatch incidents list --server %s --token-file %s\n",
-		filepath.Join(dir, "analyst-1.token"), a.url, filepath.Join(dir, "analyst-1.token"))
-	return nil
 }

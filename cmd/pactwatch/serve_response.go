@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -19,8 +18,6 @@ import (
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
-	"github.com/pactwatch/pactwatch/client"
-	"github.com/pactwatch/pactwatch/demo"
 	"github.com/pactwatch/pactwatch/notify"
 	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/store"
@@ -105,47 +102,4 @@ func startResponse(ctx context.Context, svc *service.Service, st store.Store, si
 		<-sched
 	}()
 	return done
-}
-
-// respondDemo has the demo's liaisons act on the confirmed cases' protocol
-// runs: once the scheduler has started the runs, on-time guarantors (and
-// the mission) record their steps at once; then, every minute while the
-// server runs, late guarantors record the steps that went overdue.
-// Guarantors that never act are left to be missed at the cutoff.
-func (a *app) respondDemo(ctx context.Context, c serveConfig, dir string, stdout io.Writer) error {
-	cfg := demo.Config{Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: dir,
-		Seed: c.demoSeed, Days: c.demoDays, Now: time.Now, ServerURL: a.url}
-	var res demo.RespondResult
-	var err error
-	// The scheduler starts the runs of newly confirmed cases at its next
-	// tick: wait for a few.
-	for i := 0; i < 10; i++ {
-		if res, err = demo.Respond(ctx, cfg); err != nil || res.Runs > 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(responseTick):
-		}
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "demo: liaisons recorded %d steps on time in %d protocol runs; late guarantors act once overdue, others never\n", res.OnTime, res.Runs)
-	go func() {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := demo.Respond(ctx, cfg); err != nil && ctx.Err() == nil {
-					a.log.Warn("demo liaisons", "err", err)
-				}
-			}
-		}
-	}()
-	return nil
 }

@@ -71,7 +71,7 @@ func TestServeDemoSubmitImport(t *testing.T) {
 	}
 	data := t.TempDir()
 	url, out := serveInProcess(t, "--data", data, "--demo", "--demo-days", "1")
-	if !strings.Contains(out.String(), "admin token (shown once") || !strings.Contains(out.String(), "demo: 6 monitors submitted") {
+	if !strings.Contains(out.String(), "admin token (shown once") || !strings.Contains(out.String(), "demo: 2 days (") {
 		t.Fatalf("announcement:\n%s", out)
 	}
 	for _, name := range []string{"admin.token", "demo/monitor.key", "demo/monitor.token"} {

@@ -24,24 +24,19 @@ import (
 // and log-in with the principals' tokens.
 func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pipeline.Pipeline, resp *service.Service, log *slog.Logger) web.Options {
 	loc := agr.Location()
-	quorum := c.witnessQuorum // as newCheckpointer decides it
-	if quorum < 0 {
-		quorum = agr.Mission.WitnessQuorum
-		if c.demo {
-			quorum = 0
-		}
-	}
+	quorum := checkpointQuorum(c, agr) // as newCheckpointer decides it
 	o := web.Options{
 		Map:      web.ObservationMap{Agreement: agr, Store: st, Public: true},
 		FullMap:  web.ObservationMap{Agreement: agr, Store: st},
 		Location: loc,
 		Logger:   log,
+		Now:      c.now,
 		SiteName: agr.Mission.Name,
 		// The agreement page shows the agreement the server runs, with
 		// or without the pipeline.
 		Agreement:   agr,
 		PublicPages: c.publicPages,
-		Reports: web.LedgerReports{Store: st, Location: loc, Now: time.Now,
+		Reports: web.LedgerReports{Store: st, Location: loc, Now: c.now,
 			Compute: func(ctx context.Context, day string, asOf time.Time) (*report.Report, error) {
 				obs, err := report.ReadObservations(ctx, st, agr, day)
 				if err != nil {
@@ -51,7 +46,7 @@ func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pip
 			}},
 		Ledger:        st,
 		WitnessQuorum: quorum,
-		Sessions:      tokenSessions{st: st, now: time.Now},
+		Sessions:      tokenSessions{st: st, now: c.now},
 	}
 	if pl != nil { // a nil *Pipeline in the interface would not read as absent
 		o.Incidents = pl
