@@ -66,10 +66,10 @@ type Monitor struct {
 	// Partner is the monitor nearby that also reports some of this one's
 	// impacts: independent sources of one incident.
 	Partner string
-	mix      []weighted
-	key      ed25519.PrivateKey
-	token    string
-	station  orb.Point // fixed sensors' position
+	mix     []weighted
+	key     ed25519.PrivateKey
+	token   string
+	station orb.Point // fixed sensors' position
 }
 
 type weighted struct {
