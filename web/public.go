@@ -11,8 +11,10 @@ import (
 
 // PublicPageNames are the pages an operator may open to the public with
 // `serve --public-pages` (Options.PublicPages), in the order of the help
-// text. Every other page needs a log-in whatever the setting.
-var PublicPageNames = []string{"map", "reports", "ledger", "agreement", "overview", "scorecard", "assess"}
+// text. Every other page needs a log-in whatever the setting. "map" also
+// covers the incident pages (an incident is the map's detail), "cases" the
+// case board and each case's page (confirmed cases, public projection).
+var PublicPageNames = []string{"map", "reports", "ledger", "agreement", "overview", "scorecard", "assess", "cases"}
 
 // navPages names the public page behind each navigation entry, so that the
 // header does not offer the public a page it would be sent away from.
@@ -24,6 +26,7 @@ var navPages = map[string]string{
 	"/agreement":     "agreement",
 	"/scorecard":     "scorecard",
 	"/assess":        "assess",
+	"/cases":         "cases",
 }
 
 // ParsePublicPages reads the --public-pages list ("map,reports,ledger"):
