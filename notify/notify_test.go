@@ -433,3 +433,50 @@ func TestRun(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// With Parallel > 1 a receiver that hangs holds up only its own message:
+// the batch's other messages are delivered while it waits, and its outcome
+// is stored when it answers.
+func TestParallelSlowReceiver(t *testing.T) {
+	rc, w, ob, _, sub := setup(t, 0)
+	w.Policy.Parallel = 2
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		<-release
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(slow.Close)
+	stuck := Message{ID: "slow/k", Subscription: "slow", URL: slow.URL, Key: "k", Body: []byte(`{}`), Created: t0, NextAttempt: t0}
+	if err := ob.Enqueue(context.Background(), stuck); err != nil {
+		t.Fatal(err)
+	}
+	keys := enqueue(t, ob, sub, 3) // a batch of 4 with the slow one
+	done := make(chan Stats)
+	go func() {
+		st, err := w.RunOnce(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		rc.mu.Lock()
+		n := len(rc.accepted)
+		rc.mu.Unlock()
+		if n == len(keys) {
+			break
+		}
+		if time.Since(start) > time.Minute { // a hang guard, not a speed test
+			t.Fatalf("%d of %d delivered while one receiver hangs", n, len(keys))
+		}
+	}
+	close(release)
+	if st := <-done; st.Delivered != 4 {
+		t.Fatalf("stats %+v, want 4 delivered", st)
+	}
+	for _, m := range ob.Messages() {
+		if m.Delivered.IsZero() {
+			t.Errorf("%s not marked delivered", m.ID)
+		}
+	}
+}
