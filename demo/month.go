@@ -20,6 +20,7 @@ import (
 	"github.com/pactwatch/pactwatch/compliance"
 	"github.com/pactwatch/pactwatch/incident"
 	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/report"
 	"github.com/pactwatch/pactwatch/response"
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -125,12 +126,17 @@ func Month(ctx context.Context, cfg Config) (MonthResult, error) {
 		}
 		s.analysts[i] = client.New(cfg.Client.BaseURL, tok)
 	}
+	var err error
 	for day := start; day.Before(end); day = nextDay(day, loc) {
 		res.Days++
 		dayEnd := nextDay(day, loc)
 		factor := g.intensity()
 		obs := g.dayPlan(mons, day, dayEnd, factor)
 		s.confirmedToday, s.quota = 0, 1+s.rng.IntN(2)
+		// Yesterday's report is due at its as-of time this morning.
+		if s.asOf, err = report.PublishAsOf(day.AddDate(0, 0, -1).Format(time.DateOnly), loc); err != nil {
+			return res, err
+		}
 		for st := day; st.Before(dayEnd) && st.Before(end); st = st.Add(StepHours * time.Hour) {
 			en := minTime(st.Add(StepHours*time.Hour), dayEnd)
 			last := !en.Before(dayEnd)
@@ -197,6 +203,7 @@ type mission struct {
 	ended          map[string]bool      // cases whose runs have all ended: no liaison looks again
 	look           map[string]time.Time // case → when its steps next change by themselves
 	lookAll        bool                 // a case was confirmed: runs may have started anywhere
+	asOf           time.Time            // when the previous day's report is due
 	runs           map[string]bool      // protocol runs seen
 	firstRemedy    bool
 }
@@ -278,10 +285,14 @@ func (s *mission) step(ctx context.Context, obs []dated, st, en time.Time, dayLa
 }
 
 // nextLook is the earliest time after the clock's when a case's steps
-// change by themselves (a deadline, a cutoff); zero if none.
+// change by themselves (a deadline, a cutoff) or a daily report is due;
+// zero if none.
 func (s *mission) nextLook() time.Time {
 	now := s.cfg.Clock.Now()
 	var next time.Time
+	if s.asOf.After(now) {
+		next = s.asOf
+	}
 	for _, t := range s.look {
 		if t.After(now) && (next.IsZero() || t.Before(next)) {
 			next = t
