@@ -80,7 +80,8 @@ type agrCommitment struct {
 	Params          []agrParam
 	Protocol        *agrParam // its response protocol, linked
 	Assessment      *assessClause
-	AssessError     bool // the agrWording could not be assessed
+	AssessError     bool   // the wording could not be assessed
+	Weaker          string // a commitment called a guarantee whose wording reads weaker: the warning
 }
 
 type agrProtocol struct {
@@ -105,7 +106,7 @@ type agrWording struct {
 
 // mountAgreement adds /agreement when the web interface knows the
 // agreement (Options.Agreement, else the one the pipeline enforces), with
-// its navigation entry, and assesses each commitment's agrWording once.
+// its navigation entry, and assesses each commitment's wording once.
 func (h *Handler) mountAgreement() {
 	if h.opts.Agreement == nil && h.opts.Incidents != nil {
 		h.opts.Agreement = h.opts.Incidents.Agreement()
@@ -179,6 +180,9 @@ func (h *Handler) agreementGet(w http.ResponseWriter, r *http.Request, a *agreem
 			} else {
 				ac := newAssessClause(v.locale, 1, wd.clause, wd.lang)
 				cv.Assessment = &ac
+				if guaranteeKinds[c.Kind] && !wd.clause.Label.IsGuarantee() {
+					cv.Weaker = v.T("agreement.wording_weaker", "Label", ac.LabelText)
+				}
 			}
 		}
 		p.Commitments = append(p.Commitments, cv)
@@ -189,6 +193,13 @@ func (h *Handler) agreementGet(w http.ResponseWriter, r *http.Request, a *agreem
 	v.Data = p
 	h.render(w, r, http.StatusOK, "agreement", v)
 }
+
+// guaranteeKinds are the commitment kinds by which an agreement calls a
+// commitment a guarantee — an obligation to act, not to consult. The page
+// warns, as `pactwatch agreement check` does (cmd/pactwatch/agreement.go),
+// where such a commitment's wording reads as something weaker: the
+// Budapest Memorandum's failure, a guarantee in name and an assurance in law.
+var guaranteeKinds = map[string]bool{"guarantee": true, "response": true}
 
 // agrActor names an obligor or protocol actor in the viewer's language:
 // the mission and "all guarantors" are words of the page; parties and
@@ -210,7 +221,7 @@ func agreementDate(l *locale, a *agreement.Agreement, d agreement.Date) string {
 	if err != nil {
 		return string(d)
 	}
-	// The day's agrNoon, so that a reporting zone other than the page's
+	// The day's noon, so that a reporting zone other than the page's
 	// cannot move it to the day before.
 	return l.Date(time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, l.location))
 }
@@ -236,6 +247,7 @@ func agrZoneRef(a *agreement.Agreement, id string) agrParam {
 	return agrParam{Value: name, Href: "#zone-" + id}
 }
 
+// newAgrZone is a zone as the page lists it.
 func (h *Handler) newAgrZone(l *locale, a *agreement.Agreement, z *agreement.Zone) agrZone {
 	zv := agrZone{ID: z.ID, Name: cmp.Or(z.Name, z.ID), Kind: string(z.Kind), Illustrative: z.Illustrative, MapURL: "/map"}
 	var about []string
@@ -282,6 +294,8 @@ func agrWeapon(l *locale, class string) string {
 	return class
 }
 
+// newAgrCommitment is a commitment in words, without its wording
+// assessment (agreementGet adds it).
 func (h *Handler) newAgrCommitment(l *locale, a *agreement.Agreement, c *agreement.Commitment) agrCommitment {
 	cv := agrCommitment{ID: c.ID, Title: c.Title, Text: c.Text, RuleKind: l.T("agreement.rule." + c.Rule.Kind)}
 	cv.Kind = l.T("agreement.kind." + c.Kind)
@@ -396,6 +410,7 @@ func agrRule(l *locale, a *agreement.Agreement, r agreement.Rule) (string, []agr
 	return r.Kind, nil
 }
 
+// newAgrProtocol is a response protocol's steps and escalation in words.
 func (h *Handler) newAgrProtocol(l *locale, a *agreement.Agreement, pr *agreement.Protocol) agrProtocol {
 	pv := agrProtocol{ID: pr.ID, Title: cmp.Or(pr.Title, pr.ID), Cutoff: agrDuration(l, pr.Cutoff)}
 	for i, s := range pr.Steps {

@@ -145,3 +145,28 @@ func TestAgreementPageAbsent(t *testing.T) {
 		t.Error("the header links /agreement without an agreement")
 	}
 }
+
+// TestAgreementPageWeakerWording: a commitment the agreement calls the
+// guarantors' response whose wording reads as an assurance gets the same
+// warning as `pactwatch agreement check`; a ceasefire read as an assurance
+// of restraint does not (it promises conduct, not a response).
+func TestAgreementPageWeakerWording(t *testing.T) {
+	a := loadExample(t)
+	c := a.Commitment("guarantor-response")
+	c.Text = "In the event of a confirmed violation, the guarantors will consult one another and seek immediate action by the United Nations Security Council."
+	if cl, err := assess.AssessClause(c.Text, ""); err != nil || cl.Label.IsGuarantee() {
+		t.Fatalf("test text reads as %v (%v), want something weaker than a guarantee", cl.Label, err)
+	}
+	body := get(t, newAgreementHandler(t, a), "/agreement?lang=en").Body.String()
+	if n := strings.Count(body, `class="form-error wording-weaker"`); n != 1 {
+		t.Errorf("%d wording warnings, want 1", n)
+	}
+	_, rest, _ := strings.Cut(body, `id="commitment-guarantor-response"`)
+	if !strings.Contains(rest, "but its wording reads as “Assurance”") {
+		t.Error("the guarantors' response has no warning naming its label")
+	}
+	// The example's own wording is a guarantee: no warning.
+	if strings.Contains(get(t, newAgreementHandler(t, loadExample(t)), "/agreement").Body.String(), "wording-weaker") {
+		t.Error("warning on the example agreement, whose response reads as a guarantee")
+	}
+}
