@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"maps"
 	"net/http"
@@ -141,7 +142,7 @@ func agreementCanonical(w http.ResponseWriter, r *http.Request, a *agreement.Agr
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Cache-Control", "no-cache")
 	hd.Set("ETag", `"`+a.Hash()+`"`)
-	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(string(a.CanonicalJSON())))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.CanonicalJSON()))
 }
 
 // agreementGet serves GET /agreement.
