@@ -189,6 +189,62 @@ type runView struct {
 	ID, Protocol, ProtocolTitle, Trigger string
 	Started, Cutoff                      time.Time
 	Steps                                []*stepView
+	// The board's compact form (see compact): the steps still open, in
+	// groups of one protocol step in one state (a step owed by every
+	// guarantor is one line naming them), and how many steps ended in
+	// each final state.
+	Groups  []*stepGroup
+	Summary []stateCount
+}
+
+// stepGroup is one protocol step's actors in one state.
+type stepGroup struct {
+	StepID    string
+	Action    vocab.ActionKind
+	Deadline  time.Time
+	State     response.State
+	Open      bool
+	Paused    bool
+	Countdown string
+	Members   []*stepView
+}
+
+type stateCount struct {
+	State response.State
+	Count int
+}
+
+// finalStates are the summary's states, in order.
+var finalStates = []response.State{response.Done, response.DoneLate, response.Missed, response.Ended, response.Cancelled}
+
+// compact prepares the board's form of the case: open steps grouped,
+// the rest counted. With all set (a filter on one actor's steps), the
+// final steps are listed too, so that "my steps" reads as a record.
+func (c *caseView) compact(all bool) {
+	for _, r := range c.Runs {
+		counts := map[response.State]int{}
+		index := map[string]*stepGroup{}
+		for _, s := range r.Steps {
+			if !s.Open && !all {
+				counts[s.State]++
+				continue
+			}
+			key := s.StepID + "|" + string(s.State)
+			g := index[key]
+			if g == nil {
+				g = &stepGroup{StepID: s.StepID, Action: s.Action, Deadline: s.Deadline, State: s.State, Open: s.Open,
+					Paused: s.Paused, Countdown: s.Countdown}
+				index[key] = g
+				r.Groups = append(r.Groups, g)
+			}
+			g.Members = append(g.Members, s)
+		}
+		for _, st := range finalStates {
+			if counts[st] > 0 {
+				r.Summary = append(r.Summary, stateCount{st, counts[st]})
+			}
+		}
+	}
 }
 
 // stepView is one step as the board shows it.
@@ -329,6 +385,7 @@ func (h *Handler) casesGet(w http.ResponseWriter, r *http.Request) {
 			if actor != "" && !cv.keepActor(actor) {
 				continue
 			}
+			cv.compact(actor != "")
 			page.Cases = append(page.Cases, cv)
 		}
 		slices.SortStableFunc(page.Cases, func(x, y *caseView) int {

@@ -26,7 +26,7 @@ func TestCaseBoardInBrowser(t *testing.T) {
 
 	const step = "case-a/guarantor-response/statement/uk"
 	const anchor = "step-case-a_guarantor-response_statement_uk"
-	countdown := `document.querySelector('[data-step="` + step + `"] .countdown').textContent`
+	countdown := `document.querySelector('[data-step="` + step + `"]').closest("li").querySelector(".countdown").textContent`
 	login := func(token string) {
 		b.Do(
 			chromedp.Navigate(srv.URL+"/login?lang=en&next=/cases"),
@@ -49,7 +49,7 @@ func TestCaseBoardInBrowser(t *testing.T) {
 	if second := webtest.Run(b, chromedp.Evaluate[string](countdown)); second == first {
 		t.Errorf("countdown did not tick: %q", second)
 	}
-	overdue := webtest.Run(b, chromedp.Evaluate[string](`document.querySelector('[data-step="case-a/guarantor-response/consult/uk"] .countdown').textContent`))
+	overdue := webtest.Run(b, chromedp.Evaluate[string](`document.querySelector('[data-step="case-a/guarantor-response/consult/uk"]').closest("li").querySelector(".countdown").textContent`))
 	if !strings.HasPrefix(overdue, "overdue by 6 h 00 min") {
 		t.Errorf("overdue step reads %q", overdue)
 	}
@@ -63,10 +63,10 @@ func TestCaseBoardInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#form-"+anchor+" button[type=submit]")),
 	)
 	b.WaitTrue(`document.getElementById("recorded-notice") !== null`)
-	if got := webtest.Run(b, chromedp.Evaluate[string](`document.getElementById("` + anchor + `").dataset.state`)); got != "done" {
+	if got := webtest.Run(b, chromedp.Evaluate[string](`document.getElementById("`+anchor+`").dataset.state`)); got != "done" {
 		t.Errorf("step is %q after recording, want done", got)
 	}
-	if n := webtest.Run(b, chromedp.Evaluate[int](`document.querySelectorAll("#form-` + anchor + `").length`)); n != 0 {
+	if n := webtest.Run(b, chromedp.Evaluate[int](`document.querySelectorAll("#form-`+anchor+`").length`)); n != 0 {
 		t.Error("the done step still offers a form")
 	}
 	b.Screenshot("case-recorded")

@@ -149,9 +149,8 @@ func TestCaseBoardDeadlines(t *testing.T) {
 		{"ru", "осталось 18 ч 00 мин 00 с", "просрочено на 6 ч 00 мин 00 с"},
 	} {
 		_, body := as(t, h, "/cases?lang="+tc.lang, "")
-		deadline := testNow.Add(18 * time.Hour).UTC().Format(time.RFC3339)
-		if !strings.Contains(body, `data-deadline="`+deadline+`">`+tc.left+`<`) {
-			t.Errorf("%s: no countdown %q for the statement due at %s", tc.lang, tc.left, deadline)
+		if !strings.Contains(body, `data-deadline="`+caseDeadline(testNow.Add(18*time.Hour))+`">`+tc.left+`<`) {
+			t.Errorf("%s: no countdown %q for the statement", tc.lang, tc.left)
 		}
 		if !strings.Contains(body, `is-overdue" data-deadline="`+testNow.Add(-6*time.Hour).UTC().Format(time.RFC3339)+`">`+tc.overdue+`<`) {
 			t.Errorf("%s: no overdue countdown %q", tc.lang, tc.overdue)
@@ -164,6 +163,18 @@ func TestCaseBoardDeadlines(t *testing.T) {
 	if got := stepState(body, "case-a/guarantor-response/consult/uk"); got != "overdue" {
 		t.Errorf("consult/uk, 6 h past its deadline, shows %q", got)
 	}
+	// The board lists open steps, a protocol step's actors on one line,
+	// and counts the closed ones; the case page lists every step.
+	if n := strings.Count(body, `data-deadline="`+caseDeadline(testNow.Add(18*time.Hour))+`"`); n != 1 {
+		t.Errorf("the statement owed by 9 guarantors has %d countdowns on the board, want 1", n)
+	}
+	if !strings.Contains(body, "Done on time: 1 · Done late: 1 · Missed: 8 · Ended with the case: 19") {
+		t.Error("no summary of case-d's closed steps")
+	}
+	if stepState(body, "case-d/guarantor-response/consult/uk") != "" {
+		t.Error("a closed case's steps are listed on the board")
+	}
+	_, body = as(t, h, "/cases/case-d?lang=en", "")
 	if got := stepState(body, "case-d/guarantor-response/consult/uk"); got != "done" {
 		t.Errorf("case-d consult/uk shows %q, want done", got)
 	}
@@ -174,6 +185,8 @@ func TestCaseBoardDeadlines(t *testing.T) {
 		t.Errorf("case-d assistance-us shows %q, want ended", got)
 	}
 }
+
+func caseDeadline(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func TestFormatSpan(t *testing.T) {
 	units := []string{"d", "h", "min", "s"}

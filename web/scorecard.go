@@ -198,11 +198,14 @@ func (h *Handler) barsChart(v *view, rows []actorScore) stackChart {
 	return c
 }
 
-// median writes a tally's median time to act in hours, "—" when nothing
-// was done.
+// median writes a tally's median time to act in hours (minutes under an
+// hour), "—" when nothing was done.
 func (l *locale) median(t response.Tally) string {
 	if t.OnTime+t.Late == 0 {
 		return "—"
+	}
+	if t.MedianToAct < time.Hour {
+		return l.T("scorecard.minutes", "Minutes", l.Number(math.Round(t.MedianToAct.Minutes())))
 	}
 	return l.T("scorecard.hours", "Hours", l.Number(math.Round(t.MedianToAct.Hours()*10)/10))
 }

@@ -26,7 +26,7 @@ func fixedScorecard() response.Scorecard {
 		AsOf:    w0.Add(14 * 24 * time.Hour),
 		Windows: ws,
 		Actors: []response.ActorScore{
-			{Actor: "mission", Overall: tally(4, 0, 0, 0, 0, 3*time.Hour), Windows: []response.Tally{tally(2, 0, 0, 0, 0, 2*time.Hour), tally(2, 0, 0, 0, 0, 4*time.Hour)}},
+			{Actor: "mission", Overall: tally(4, 0, 0, 0, 0, 35*time.Minute), Windows: []response.Tally{tally(2, 0, 0, 0, 0, 2*time.Hour), tally(2, 0, 0, 0, 0, 4*time.Hour)}},
 			{Actor: "uk", Guarantor: true, Overall: tally(6, 2, 1, 0, 3, 20*time.Hour+30*time.Minute),
 				Windows: []response.Tally{tally(4, 1, 1, 0, 0, 18*time.Hour), tally(2, 1, 0, 0, 3, 30*time.Hour)}},
 			{Actor: "us", Guarantor: true, Overall: tally(2, 3, 2, 1, 3, 50*time.Hour),
@@ -74,8 +74,8 @@ func TestScorecardChartsGolden(t *testing.T) {
 	if n := len(page.Guarantors); n != 3 || page.Others[0].ID != "mission" {
 		t.Errorf("guarantors %d, others %+v", n, page.Others)
 	}
-	if page.Guarantors[0].Median != "20.5 h" || page.Guarantors[2].Median != "—" {
-		t.Errorf("medians %q, %q", page.Guarantors[0].Median, page.Guarantors[2].Median)
+	if page.Guarantors[0].Median != "20.5 h" || page.Guarantors[2].Median != "—" || page.Others[0].Median != "35 min" {
+		t.Errorf("medians %q, %q, %q", page.Guarantors[0].Median, page.Guarantors[2].Median, page.Others[0].Median)
 	}
 }
 
