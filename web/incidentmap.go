@@ -7,10 +7,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/incident"
+	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/pipeline"
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -123,7 +125,7 @@ func (m IncidentMap) incidents(f MarkerFilter) ([]Marker, error) {
 				if !inc.Visible() {
 					continue
 				}
-				mk, ok = PublicIncidentMarker(incident.Public(inc))
+				mk, ok = PublicIncidentMarker(inc)
 			} else {
 				mk, ok = IncidentMarker(inc)
 			}
@@ -151,33 +153,44 @@ func inWindow(t time.Time, f MarkerFilter) bool {
 }
 
 // IncidentMarker places an incident (analysts, auditors, admins) where it
-// happened, else at its estimated origin of fire; it reports false for an
-// incident with neither.
+// happened, else at its estimated origin of fire, else — a lone observer's
+// bearing, or sounds heard — where it was observed from (Marker.Observer).
+// It reports false for an incident with no position at all.
 func IncidentMarker(inc *incident.Incident) (Marker, bool) {
-	d := firstDisc(inc.Location, inc.Origin)
+	d, fromObserver := firstDisc(inc.Location, inc.Origin), false
+	if d == nil {
+		d, fromObserver = observerDisc(inc), true
+	}
 	if d == nil {
 		return Marker{}, false
 	}
 	cat, n := mainCategory(inc.Counts)
 	return Marker{
 		ID: inc.ID, Kind: "incident", Time: inc.First, Until: inc.Last,
-		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm,
+		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm, Observer: fromObserver,
 		Category: cat, Status: string(inc.Status), Count: n, Grade: inc.BestGrade,
 		Reports: len(inc.Reports), URL: "/incidents/" + inc.ID,
 	}, true
 }
 
 // PublicIncidentMarker places the public projection of a verified
-// incident: its position is already coarsened, and it carries no grade.
-func PublicIncidentMarker(p incident.PublicIncident) (Marker, bool) {
-	d := firstDisc(p.Location, p.Origin)
+// incident (incident.Public): its position is already coarsened, and it
+// carries no grade. An incident known only from where it was observed is
+// placed at the observer's position coarsened as observation.Public
+// coarsens observers (a 0.25° grid), never finer.
+func PublicIncidentMarker(inc *incident.Incident) (Marker, bool) {
+	p := incident.Public(inc)
+	d, fromObserver := firstDisc(p.Location, p.Origin), false
+	if d == nil {
+		d, fromObserver = publicObserverDisc(observerDisc(inc)), true
+	}
 	if d == nil {
 		return Marker{}, false
 	}
 	cat, n := mainCategory(p.Counts)
 	return Marker{
 		ID: p.ID, Kind: "incident", Time: p.First, Until: p.Last,
-		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm,
+		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm, Observer: fromObserver,
 		Category: cat, Status: string(incident.Verified), Count: n,
 		Reports: len(p.Observations), URL: "/incidents/" + p.ID,
 	}, true
@@ -190,6 +203,34 @@ func firstDisc(ds ...*incident.Disc) *incident.Disc {
 		}
 	}
 	return nil
+}
+
+// observerDisc is the most precise observer position of the incident's
+// reports (the first of equals), or nil.
+func observerDisc(inc *incident.Incident) *incident.Disc {
+	var best *incident.Disc
+	for i := range inc.Reports {
+		if o := inc.Reports[i].Observer; o != nil && (best == nil || o.RadiusKm < best.RadiusKm) {
+			best = o
+		}
+	}
+	return best
+}
+
+// publicObserverDisc coarsens an observer's position by the public policy
+// for observers (observation.Public), so the map shows no more of where
+// monitors stood than the public observations do.
+func publicObserverDisc(d *incident.Disc) *incident.Disc {
+	if d == nil {
+		return nil
+	}
+	pub := observation.Public(observation.Record{Observation: observation.Observation{
+		Observer: &observation.Position{Lat: d.Point[1], Lon: d.Point[0], UncertaintyM: d.RadiusKm * 1000},
+	}})
+	if pub.Observer == nil {
+		return nil
+	}
+	return &incident.Disc{Point: orb.Point{pub.Observer.Lon, pub.Observer.Lat}, RadiusKm: pub.Observer.UncertaintyM / 1000}
 }
 
 // mainCategory is the category an incident is drawn and summarised as:

@@ -223,7 +223,7 @@ func TestIncidentMarkerFields(t *testing.T) {
 	if full != want {
 		t.Errorf("full marker\n got %+v\nwant %+v", full, want)
 	}
-	pub, ok := PublicIncidentMarker(incident.Public(inc))
+	pub, ok := PublicIncidentMarker(inc)
 	if !ok {
 		t.Fatal("no public marker")
 	}
@@ -247,6 +247,36 @@ func TestIncidentMarkerFields(t *testing.T) {
 	// An incident with no position has no marker.
 	if _, ok := IncidentMarker(&incident.Incident{ID: "x", Counts: map[vocab.Category]int{vocab.Explosion: 1}}); ok {
 		t.Error("marker for an incident with no position")
+	}
+}
+
+// TestIncidentMarkerAtObserver: an incident known only from where it was
+// observed (a lone bearing, sounds heard) is placed at its most precise
+// observer — exactly for reviewers, on the public observer grid (0.25°)
+// for the public.
+func TestIncidentMarkerAtObserver(t *testing.T) {
+	inc := &incident.Incident{ID: "heard", Status: incident.Verified, Counts: map[vocab.Category]int{vocab.Explosion: 20},
+		Reports: []incident.Report{
+			{ID: "o1", Observer: &incident.Disc{Point: orb.Point{37.9, 48.1}, RadiusKm: 0.5}},
+			{ID: "o2", Observer: &incident.Disc{Point: orb.Point{37.81234, 48.01234}, RadiusKm: 0.05}},
+			{ID: "o3"},
+		}}
+	full, ok := IncidentMarker(inc)
+	if !ok || !full.Observer || full.Lat != 48.01234 || full.Lon != 37.81234 || full.RadiusKm != 0.05 {
+		t.Errorf("full marker %+v, want at the most precise observer", full)
+	}
+	pub, ok := PublicIncidentMarker(inc)
+	if !ok || !pub.Observer {
+		t.Fatalf("public marker %+v, %v", pub, ok)
+	}
+	g := observation.PublicObserverGridDeg
+	for _, x := range []float64{pub.Lat, pub.Lon} {
+		if r := math.Abs(x/g - math.Round(x/g)); r > 1e-6 {
+			t.Errorf("public observer coordinate %v is off the %v° grid", x, g)
+		}
+	}
+	if km := orbDistanceKm(pub, full); km > pub.RadiusKm {
+		t.Errorf("public disc (radius %.3f km) misses the observer by %.3f km", pub.RadiusKm, km)
 	}
 }
 

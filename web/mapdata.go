@@ -71,6 +71,9 @@ type Marker struct {
 	RadiusKm float64     // the true position lies within this distance of Lat, Lon
 	Grade    vocab.Grade // best Admiralty grade of its reports ("" in public view)
 	Reports  int         // observations it rests on
+	// Observer: the incident's own position is unknown (a lone bearing,
+	// sounds heard), and Lat, Lon is where it was observed from.
+	Observer bool
 }
 
 // Statuses are the incident statuses the map colours and filters by, in the
@@ -225,7 +228,7 @@ type markersResponse struct {
 }
 
 var markerColumns = []string{"id", "kind", "time", "lat", "lon", "category", "family", "status", "count", "summary", "url",
-	"until", "radius_km", "grade", "reports"}
+	"until", "radius_km", "grade", "reports", "observer"}
 
 // mapMarkers serves GET /map/markers.json?from&to&category&status.
 func (h *Handler) mapMarkers(w http.ResponseWriter, r *http.Request) {
@@ -255,7 +258,7 @@ func (h *Handler) mapMarkers(w http.ResponseWriter, r *http.Request) {
 		resp.Markers = append(resp.Markers, []any{
 			m.ID, m.Kind, m.Time.Unix(), round5(m.Lat), round5(m.Lon),
 			m.Category, m.Category.Family(), m.Status, count, m.Summary, m.URL,
-			until, round3(m.RadiusKm), m.Grade, m.Reports,
+			until, round3(m.RadiusKm), m.Grade, m.Reports, m.Observer,
 		})
 	}
 	w.Header().Set("Cache-Control", "no-cache")

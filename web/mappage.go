@@ -139,7 +139,7 @@ func (h *Handler) scriptMessages(l *locale) map[string]any {
 		"map.loading", "map.error", "map.attribution", "map.zones", "map.inventory", "map.illustrative",
 		"map.zoom_in", "map.zoom_out", "map.layers", "map.close",
 		"popup.kind", "popup.time", "popup.category", "popup.status", "popup.count", "popup.details",
-		"popup.until", "popup.grade", "popup.reports", "popup.uncertainty",
+		"popup.until", "popup.grade", "popup.reports", "popup.uncertainty", "popup.from_observer",
 		"kind.incident", "kind.observation",
 	} {
 		m[id] = l.T(id)

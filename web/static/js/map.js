@@ -205,7 +205,9 @@
     item(t("popup.category"), t("category." + row[col.category]));
     item(t("popup.status"), t("status." + row[col.status]));
     if (row[col.count] > 1) { item(t("popup.count"), row[col.count].toLocaleString(lang)); }
-    if (row[col.radius_km] > 0) {
+    if (row[col.observer]) {
+      item(t("popup.uncertainty"), t("popup.from_observer"));
+    } else if (row[col.radius_km] > 0) {
       item(t("popup.uncertainty"), t("popup.within").replace("{km}", Number(row[col.radius_km]).toLocaleString(lang, { maximumFractionDigits: 1 })));
     }
     if (row[col.grade]) { item(t("popup.grade"), row[col.grade]); }
@@ -242,7 +244,7 @@
     var row = ev.layer.row;
     detail.setLatLng(ev.layer.getLatLng()).setContent(popup(row, col)).openOn(map);
     clearUncertainty();
-    if (row[col.radius_km] > 0) {
+    if (row[col.radius_km] > 0 && !row[col.observer]) {
       uncertainty = L.circle(ev.layer.getLatLng(), { radius: row[col.radius_km] * 1000, interactive: false, className: "pw-uncertainty" }).addTo(map);
     }
   }
