@@ -170,3 +170,15 @@ func TestAgreementPageWeakerWording(t *testing.T) {
 		t.Error("warning on the example agreement, whose response reads as a guarantee")
 	}
 }
+
+// BenchmarkAgreementPage renders the example agreement's page: the
+// wording is assessed once at start, so a request only formats and
+// renders. go test -run '^$' -bench AgreementPage ./web
+func BenchmarkAgreementPage(b *testing.B) {
+	h := newAgreementHandler(b, loadExample(b))
+	for b.Loop() {
+		if rec := get(b, h, "/agreement?lang=uk"); rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}
