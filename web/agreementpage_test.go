@@ -182,3 +182,27 @@ func BenchmarkAgreementPage(b *testing.B) {
 		}
 	}
 }
+
+// pipelineAgreement is an Incidents that only knows its agreement: without
+// Options.Agreement the page shows the one the pipeline enforces.
+type pipelineAgreement struct {
+	incidentSource // its other methods are never called (nil: they would panic)
+	a              *agreement.Agreement
+}
+
+// incidentSource names Incidents for embedding (a field named Incidents
+// would hide the interface's own Incidents method).
+type incidentSource = Incidents
+
+func (p pipelineAgreement) Agreement() *agreement.Agreement { return p.a }
+
+func TestAgreementPageFromPipeline(t *testing.T) {
+	a := loadExample(t)
+	h, err := New(Options{Map: newFakeMap(0), Now: func() time.Time { return testNow }, Incidents: pipelineAgreement{a: a}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := get(t, h, "/agreement").Body.String(); !strings.Contains(body, a.Hash()) {
+		t.Error("/agreement does not show the pipeline's agreement")
+	}
+}
