@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -95,7 +96,7 @@ func isSHA256Hex(s string) bool {
 const (
 	maxImageBytes = 32 << 20   // larger files get no preview
 	maxImageSide  = 16384      // pixels, either side
-	maxImagePixel = 50_000_000 // width × height: a 50 MP camera
+	maxImagePixel = 40_000_000 // width × height: decoding takes up to 4 bytes each
 	previewSide   = 1280       // previews are scaled down to fit this
 )
 
@@ -130,6 +131,11 @@ func sniffImage(data []byte) string {
 // gone. JPEGs stay JPEGs; PNGs and GIFs become PNGs. It returns the new
 // bytes and their media type, or errNotImage / errImageTooLarge.
 func reencodeImage(data []byte) ([]byte, string, error) {
+	return reencode(data, maxImagePixel)
+}
+
+// reencode is reencodeImage with a cap on width × height.
+func reencode(data []byte, maxPixels int64) ([]byte, string, error) {
 	format := sniffImage(data)
 	var decodeConfig func(io.Reader) (image.Config, error)
 	var decode func(io.Reader) (image.Image, error)
@@ -148,7 +154,7 @@ func reencodeImage(data []byte) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("%w: %v", errNotImage, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide ||
-		int64(cfg.Width)*int64(cfg.Height) > maxImagePixel {
+		int64(cfg.Width)*int64(cfg.Height) > maxPixels {
 		return nil, "", fmt.Errorf("%w: %d×%d pixels", errImageTooLarge, cfg.Width, cfg.Height)
 	}
 	img, err := decode(bytes.NewReader(data))
@@ -156,6 +162,12 @@ func reencodeImage(data []byte) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("%w: %v", errNotImage, err)
 	}
 	img = fitWithin(img, previewSide)
+	if format == "jpeg" {
+		// The metadata goes, but what it says about how to hold the
+		// photo is applied to the pixels: a phone's portrait shot is
+		// stored sideways with an EXIF orientation tag.
+		img = orient(img, jpegOrientation(data))
+	}
 	var out bytes.Buffer
 	if format == "jpeg" {
 		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 85})
@@ -195,6 +207,117 @@ func fitWithin(img image.Image, side int) image.Image {
 			// Average the premultiplied samples, then un-premultiply.
 			c := color.RGBA64{uint16(r / 4), uint16(g / 4), uint16(bl / 4), uint16(a / 4)}
 			dst.Set(x, y, c)
+		}
+	}
+	return dst
+}
+
+// jpegOrientation returns the EXIF orientation (1 to 8) of a JPEG's
+// first APP1 "Exif" segment, or 1 (as stored) when there is none or it
+// cannot be read. It reads only the segments before the image data, and
+// checks every offset against the segment it points into.
+func jpegOrientation(data []byte) int {
+	be := binary.BigEndian
+	for i := 2; i+4 <= len(data); {
+		if data[i] != 0xff {
+			return 1
+		}
+		marker := data[i+1]
+		switch {
+		case marker == 0xff: // fill byte
+			i++
+			continue
+		case marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8): // no length
+			i += 2
+			continue
+		case marker == 0xda || marker == 0xd9: // image data or end: no EXIF before
+			return 1
+		}
+		n := int(be.Uint16(data[i+2:]))
+		if n < 2 || i+2+n > len(data) {
+			return 1
+		}
+		seg := data[i+4 : i+2+n]
+		if marker == 0xe1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+			return tiffOrientation(seg[6:])
+		}
+		i += 2 + n
+	}
+	return 1
+}
+
+// tiffOrientation reads tag 0x0112 (Orientation) of IFD0 in a TIFF
+// structure (EXIF's layout), or returns 1.
+func tiffOrientation(t []byte) int {
+	if len(t) < 8 {
+		return 1
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 1
+	}
+	if bo.Uint16(t[2:]) != 42 {
+		return 1
+	}
+	ifd := int64(bo.Uint32(t[4:]))
+	if ifd+2 > int64(len(t)) {
+		return 1
+	}
+	n := int64(bo.Uint16(t[ifd:]))
+	for k := int64(0); k < n; k++ {
+		e := ifd + 2 + 12*k
+		if e+12 > int64(len(t)) {
+			return 1
+		}
+		if bo.Uint16(t[e:]) == 0x0112 && bo.Uint16(t[e+2:]) == 3 { // Orientation, SHORT
+			if v := int(bo.Uint16(t[e+8:])); v >= 1 && v <= 8 {
+				return v
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// orient turns img as EXIF orientation o asks (2 to 8: mirrored and/or
+// rotated by quarter turns), so the preview stands as the photographer
+// held the camera.
+func orient(img image.Image, o int) image.Image {
+	if o < 2 || o > 8 {
+		return img
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dw, dh := w, h
+	if o >= 5 { // a quarter turn swaps the sides
+		dw, dh = h, w
+	}
+	dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	for y := range dh {
+		for x := range dw {
+			var sx, sy int
+			switch o {
+			case 2: // mirrored
+				sx, sy = w-1-x, y
+			case 3: // upside down
+				sx, sy = w-1-x, h-1-y
+			case 4: // mirrored upside down
+				sx, sy = x, h-1-y
+			case 5: // mirrored across the diagonal
+				sx, sy = y, x
+			case 6: // stored a quarter turn anticlockwise: turn clockwise
+				sx, sy = y, h-1-x
+			case 7: // mirrored across the other diagonal
+				sx, sy = w-1-y, h-1-x
+			case 8: // stored a quarter turn clockwise: turn anticlockwise
+				sx, sy = w-1-y, x
+			}
+			dst.Set(x, y, img.At(b.Min.X+sx, b.Min.Y+sy))
 		}
 	}
 	return dst

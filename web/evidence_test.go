@@ -40,10 +40,14 @@ const gpsMarker = "PACTWATCH-CAMERA-SERIAL-0042"
 // exifJPEG builds a JPEG whose APP1 segment is an EXIF block, as a phone
 // writes it: a TIFF header, IFD0 with the camera's model (gpsMarker) and
 // a pointer to a GPS IFD holding latitude 48°0'0" N and longitude 37°36'0" E.
-func exifJPEG(t testing.TB) []byte {
+func exifJPEG(t testing.TB) []byte { return exifJPEGOf(t, testPicture(64, 48), 0) }
+
+// exifJPEGOf is exifJPEG of img, with an Orientation tag when orientation
+// is not 0.
+func exifJPEGOf(t testing.TB, img image.Image, orientation uint16) []byte {
 	t.Helper()
 	var plain bytes.Buffer
-	if err := jpeg.Encode(&plain, testPicture(64, 48), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&plain, img, &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	le := binary.LittleEndian
@@ -51,19 +55,27 @@ func exifJPEG(t testing.TB) []byte {
 	u16 := func(v uint16) { tiff = le.AppendUint16(tiff, v) }
 	u32 := func(v uint32) { tiff = le.AppendUint32(tiff, v) }
 	entry := func(tag, typ uint16, count, value uint32) { u16(tag); u16(typ); u32(count); u32(value) }
-	// Layout: header (8) | IFD0: 2 entries (2+24+4) | GPS IFD: 4 entries
-	// (2+48+4) | model text | latitude and longitude rationals.
-	const ifd0, gpsIFD = 8, 8 + 30
+	// Layout: header (8) | IFD0: n0 entries (2+12·n0+4) | GPS IFD: 4
+	// entries (2+48+4) | model text | latitude and longitude rationals.
+	n0 := uint32(2)
+	if orientation != 0 {
+		n0++
+	}
+	const ifd0 = 8
+	gpsIFD := ifd0 + 2 + 12*n0 + 4
 	model := gpsMarker + "\x00"
-	modelAt := uint32(gpsIFD + 54)
+	modelAt := gpsIFD + 54
 	latAt := modelAt + uint32(len(model))
 	lonAt := latAt + 24
 	tiff = append(tiff, 'I', 'I')
 	u16(42)
 	u32(ifd0)
-	u16(2)
+	u16(uint16(n0))
 	entry(0x0110, 2, uint32(len(model)), modelAt) // Model, ASCII
-	entry(0x8825, 4, 1, gpsIFD)                   // GPSInfo IFD pointer
+	if orientation != 0 {
+		entry(0x0112, 3, 1, uint32(orientation)) // Orientation, SHORT
+	}
+	entry(0x8825, 4, 1, gpsIFD) // GPSInfo IFD pointer
 	u32(0)
 	u16(4)
 	entry(0x0001, 2, 2, uint32('N')) // GPSLatitudeRef "N"
@@ -89,6 +101,54 @@ func exifJPEG(t testing.TB) []byte {
 		t.Fatal("built JPEG lacks its EXIF block")
 	}
 	return out
+}
+
+// TestReencodeOrients: a photo stored sideways with an EXIF orientation
+// comes out standing as the camera was held, for each of the eight
+// orientations. The source is 64×48 with a red top-left corner; the test
+// looks for the red corner where the orientation puts it.
+func TestReencodeOrients(t *testing.T) {
+	src := testPicture(64, 48)
+	for y := range 12 {
+		for x := range 12 {
+			src.Set(x, y, color.NRGBA{255, 0, 0, 255})
+		}
+	}
+	tests := []struct {
+		o          uint16
+		w, h       int
+		redX, redY int // a point inside the red corner after orienting
+	}{
+		{1, 64, 48, 3, 3},
+		{2, 64, 48, 60, 3},
+		{3, 64, 48, 60, 44},
+		{4, 64, 48, 3, 44},
+		{5, 48, 64, 3, 3},
+		{6, 48, 64, 44, 3},
+		{7, 48, 64, 44, 60},
+		{8, 48, 64, 3, 60},
+	}
+	for _, tc := range tests {
+		out, _, err := reencodeImage(exifJPEGOf(t, src, tc.o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := jpeg.Decode(bytes.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := img.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
+			t.Errorf("orientation %d: %d×%d, want %d×%d", tc.o, b.Dx(), b.Dy(), tc.w, tc.h)
+			continue
+		}
+		r, g, _, _ := img.At(tc.redX, tc.redY).RGBA()
+		if r < 0xc000 || g > 0x4000 {
+			t.Errorf("orientation %d: (%d,%d) is not red (r=%#x g=%#x)", tc.o, tc.redX, tc.redY, r, g)
+		}
+	}
+	if got := jpegOrientation([]byte{0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff}); got != 1 {
+		t.Errorf("truncated segment: orientation %d, want 1", got)
+	}
 }
 
 // pngWithText is a PNG with a tEXt chunk (where tools put comments and
@@ -201,7 +261,7 @@ func TestReencodeLimits(t *testing.T) {
 	}
 }
 
-// FuzzReencodeImage: whatever the bytes, reencodeImage does not panic, and
+// FuzzReencodeImage: whatever the bytes, re-encoding does not panic, and
 // what it returns decodes within the preview's size.
 func FuzzReencodeImage(f *testing.F) {
 	f.Add(exifJPEG(f))
@@ -212,7 +272,9 @@ func FuzzReencodeImage(f *testing.F) {
 	f.Add(g.Bytes())
 	f.Add([]byte("GIF89a"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out, _, err := reencodeImage(data)
+		// A lower pixel cap keeps each run fast: a few bytes claiming
+		// 6000×6000 pixels would have the decoder allocate 144 MB.
+		out, _, err := reencode(data, 1<<20)
 		if err != nil {
 			return
 		}
@@ -317,5 +379,20 @@ func TestStoredEvidenceLayout(t *testing.T) {
 	}
 	if _, _, err := s.OpenEvidence(context.Background(), sha256Hex([]byte("other"))); pactwatch.ErrorCode(err) != pactwatch.ENOTFOUND {
 		t.Errorf("unknown hash: %v, want ENOTFOUND", err)
+	}
+}
+
+// BenchmarkReencodeImage is the cost of one preview of a 12-megapixel
+// phone photo (4000×3000 JPEG): decode, scale to previewSide, encode.
+func BenchmarkReencodeImage(b *testing.B) {
+	var photo bytes.Buffer
+	if err := jpeg.Encode(&photo, testPicture(4000, 3000), &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(photo.Len()))
+	for b.Loop() {
+		if _, _, err := reencodeImage(photo.Bytes()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
