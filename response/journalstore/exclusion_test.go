@@ -2,6 +2,8 @@ package journalstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,6 +144,120 @@ func testLateBeforeScheduler(t *testing.T, open opener) {
 			if _, err := st.Record(ctx, rid); err != nil {
 				t.Errorf("%s not stored: %v", rid, err)
 			}
+		}
+	}
+}
+
+func TestStepRacesSQLite(t *testing.T)     { testStepRaces(t, sqliteOpener) }
+func TestStepRacesPostgreSQL(t *testing.T) { testStepRaces(t, postgresOpener) }
+
+// testStepRaces: for each pair of contradicting records two nodes may
+// compute for guarantor b's step from the same stored state at moments
+// apart (a liaison's action on one, the deadline, the cutoff or the case's
+// closing on the other), whichever is stored first is kept and the other
+// refused with nothing of its call stored — in both orders; and an engine
+// rebuilt from the store afterwards applies every record (before the fix
+// a done step next to its "ended" record wedged every server's sync). The
+// "alone" rows are one engine's calls that must be stored whole. Each row
+// has a database of its own.
+func testStepRaces(t *testing.T, database func(t *testing.T) opener) {
+	ctx := context.Background()
+	a, err := agreement.Load("../testdata/agreement.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const h = time.Hour
+	lb := response.Recorder{Principal: "lb", Role: vocab.RoleGuarantorLiaison, Of: "b"}
+	record := func(e *response.Engine, run string) ([]response.Transition, error) {
+		return e.Record(lb, run, "consult/b", response.Action{Statement: "consulted"})
+	}
+	tick := func(e *response.Engine, _ string) ([]response.Transition, error) { return e.Due(e.Now()), nil }
+	closeAs := func(closure string) func(e *response.Engine, run string) ([]response.Transition, error) {
+		return func(e *response.Engine, run string) ([]response.Transition, error) {
+			return e.Close(strings.TrimSuffix(run, "/respond"), closure, "test")
+		}
+	}
+	type call struct {
+		at time.Duration
+		do func(e *response.Engine, run string) ([]response.Transition, error)
+	}
+	for _, tc := range []struct {
+		name    string
+		stored  time.Duration // the scheduler stored every deadline up to then (0: none)
+		x, y    call
+		alone   bool // y is not run: x alone must be stored whole
+		wantErr bool
+	}{
+		{name: "done vs ended", x: call{10 * h, record}, y: call{10 * h, closeAs(response.Remedied)}},
+		{name: "done vs cancelled", x: call{10 * h, record}, y: call{10 * h, closeAs(response.Withdrawn)}},
+		{name: "done vs overdue", x: call{24 * h, record}, y: call{24*h + time.Second, tick}},
+		{name: "ended vs overdue", x: call{23 * h, closeAs(response.Remedied)}, y: call{25 * h, tick}},
+		{name: "late vs missed at the cutoff", stored: 25 * h, x: call{7*24*h - time.Second, record}, y: call{7*24*h + time.Second, tick}},
+		{name: "late vs missed on closing", stored: 25 * h, x: call{30 * h, record}, y: call{30 * h, closeAs(response.Remedied)}},
+		{name: "late vs cancelled", stored: 25 * h, x: call{30 * h, record}, y: call{30 * h, closeAs(response.Withdrawn)}},
+		{name: "late before the scheduler", alone: true, x: call{30 * h, record}},
+		{name: "cutoff before the scheduler", alone: true, x: call{8 * 24 * h, tick}},
+		{name: "remedied after the deadline before the scheduler", alone: true, x: call{30 * h, closeAs(response.Remedied)}},
+		{name: "withdrawn after the deadline before the scheduler", alone: true, x: call{30 * h, closeAs(response.Withdrawn)}},
+	} {
+		orders := [][2]call{{tc.x, tc.y}, {tc.y, tc.x}}
+		if tc.alone {
+			orders = orders[:1]
+		}
+		for i, order := range orders {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, i), func(t *testing.T) {
+				st := database(t)(t)
+				j := &Journal{Store: st}
+				id := "case-1"
+				run := id + "/respond"
+				e := response.New(a, func() time.Time { return t0 })
+				ts, err := e.Confirm(response.Case{ID: id, Commitment: "ceasefire", Party: "north", Confirmed: t0})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.stored > 0 {
+					ts = append(ts, e.Due(t0.Add(tc.stored))...)
+				}
+				if err := j.Append(ctx, ts); err != nil {
+					t.Fatal(err)
+				}
+				// Each node computes from the stored state, on its own clock.
+				compute := func(c call) []response.Transition {
+					n := response.New(a, func() time.Time { return t0.Add(c.at) })
+					if err := n.Apply(ts...); err != nil {
+						t.Fatal(err)
+					}
+					out, err := c.do(n, run)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return out
+				}
+				first := compute(order[0])
+				var second []response.Transition
+				if !tc.alone {
+					second = compute(order[1])
+				}
+				if err := j.Append(ctx, first); err != nil {
+					t.Fatalf("first call: %v", err)
+				}
+				if !tc.alone {
+					size, _ := st.TreeSize(ctx)
+					if err := j.Append(ctx, second); pactwatch.ErrorCode(err) != pactwatch.ECONFLICT {
+						t.Fatalf("contradicting second call: %v, want a conflict", err)
+					}
+					if after, _ := st.TreeSize(ctx); after != size {
+						t.Fatalf("the refused call stored %d records", after-size)
+					}
+				}
+				s := &response.Scheduler{Engine: response.New(a, func() time.Time { return t0.Add(9 * 24 * h) }), Journal: j}
+				if err := s.Sync(ctx); err != nil {
+					t.Fatalf("an engine rebuilt from the store: %v", err)
+				}
+				if _, err := s.Tick(ctx); err != nil {
+					t.Fatalf("tick after the race: %v", err)
+				}
+			})
 		}
 	}
 }

@@ -79,32 +79,55 @@ func (j *Journal) Append(ctx context.Context, ts []response.Transition) error {
 }
 
 // exclusions keep contradictory step records apart when two servers act at
-// once: a step done on time may not be stored once the step is stored
-// overdue, nor overdue once it is stored done. The refused writer re-reads
-// and recomputes (a late action, or nothing).
+// once from states a moment apart — a liaison's action on one node, the
+// deadline, the cutoff or the case's closing on the scheduler's. A step's
+// records are "<run>/<step>/overdue", "…/done" (done or done_late) and
+// "…/closed" (missed, ended or cancelled), and only these sequences fit:
+// done; overdue, done; overdue, closed; closed. So:
 //
-// A done_late record shares the id "<run>/<step>/done" with a done one, so
-// an overdue transition stored in the same call as its own step's
-// done_late (a liaison acting late before any scheduler stored the
-// deadline: Engine.Record returns both) excludes nothing: that done record
-// is the late one, which presupposes the overdue. If another writer stored
-// the step done on time meanwhile, the done_late's different bytes under
-// the same id are refused by the store anyway.
+//   - done on time excludes overdue and closed;
+//   - done_late excludes closed (its overdue is stored before it or with it);
+//   - overdue excludes done and closed, except the step's own done_late,
+//     missed or cancelled stored in the same call (a late action recorded,
+//     a cutoff passed or the case closed before any scheduler stored the
+//     deadline: both come from one engine, in order);
+//   - missed and cancelled exclude done; ended (a step not yet due when the
+//     case closed) excludes done and overdue.
+//
+// The store refuses the second of a contradicting pair (ECONFLICT) and
+// keeps the first; the refused writer re-reads and recomputes (a late
+// action, a step already closed, or nothing to do). Without this, both
+// would be stored and every engine rebuilt from the store would fail to
+// apply the second: no server could sync again.
 func exclusions(ts []response.Transition) []store.Exclusion {
-	late := map[string]bool{}
+	inCall := map[string]bool{} // "<run>/<step>/<kind>" of this call
 	for _, t := range ts {
-		if t.Kind == response.KindStepDoneLate {
-			late[t.Run+"/"+t.Step] = true
-		}
+		inCall[t.Run+"/"+t.Step+"/"+t.Kind] = true
 	}
 	var out []store.Exclusion
+	exclude := func(t response.Transition, suffixes ...string) {
+		for _, s := range suffixes {
+			out = append(out, store.Exclusion{Record: t.ID, Excludes: t.Run + "/" + t.Step + "/" + s})
+		}
+	}
 	for _, t := range ts {
-		base := t.Run + "/" + t.Step
-		switch {
-		case t.Kind == response.KindStepDone:
-			out = append(out, store.Exclusion{Record: t.ID, Excludes: base + "/overdue"})
-		case t.Kind == response.KindStepOverdue && !late[base]:
-			out = append(out, store.Exclusion{Record: t.ID, Excludes: base + "/done"})
+		base := t.Run + "/" + t.Step + "/"
+		switch t.Kind {
+		case response.KindStepDone:
+			exclude(t, "overdue", "closed")
+		case response.KindStepDoneLate:
+			exclude(t, "closed")
+		case response.KindStepOverdue:
+			if !inCall[base+response.KindStepDoneLate] {
+				exclude(t, "done")
+			}
+			if !inCall[base+response.KindStepMissed] && !inCall[base+response.KindStepCancelled] {
+				exclude(t, "closed")
+			}
+		case response.KindStepMissed, response.KindStepCancelled:
+			exclude(t, "done")
+		case response.KindStepEnded:
+			exclude(t, "done", "overdue")
 		}
 	}
 	return out
