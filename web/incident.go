@@ -86,6 +86,10 @@ type decisionForm struct {
 	Reason  string
 	Note    string
 	Reasons []option
+	// Posted is set when the form comes back after an error: the ticks
+	// are the ones sent (Observations), not all of them.
+	Posted       bool
+	Observations []string
 }
 
 var rejectReasons = []incident.RejectReason{incident.RejectDuplicate, incident.RejectInaccurate, incident.RejectUnverifiable, incident.RejectOutOfScope}
@@ -117,9 +121,6 @@ func (h *Handler) showIncident(w http.ResponseWriter, r *http.Request, status in
 	}
 	v := h.newView(w, r, nil)
 	page := incidentPage{ID: inc.ID, Form: form}
-	if form.Outcome == "" {
-		page.Form.Outcome = string(incident.OutcomeVerified)
-	}
 	for _, rr := range rejectReasons {
 		page.Form.Reasons = append(page.Form.Reasons, option{string(rr), v.T("review.reason." + string(rr)), page.Form.Reason == string(rr)})
 	}
@@ -155,7 +156,8 @@ func (h *Handler) fullIncident(r *http.Request, v *view, viewer Viewer, inc *inc
 	}
 	ctx := r.Context()
 	for _, rep := range inc.Reports {
-		o := obsView{Report: rep, Checked: true, TargetAt: discText(v.locale, rep.Target),
+		checked := !p.Form.Posted || len(p.Form.Observations) == 0 || slices.Contains(p.Form.Observations, rep.ID)
+		o := obsView{Report: rep, Checked: checked, TargetAt: discText(v.locale, rep.Target),
 			ObserverAt: discText(v.locale, rep.Observer), OriginAt: discText(v.locale, rep.Origin)}
 		if src := h.opts.Evidence; src != nil {
 			rec, err := src.Observation(ctx, rep.ID)
@@ -260,6 +262,7 @@ func (h *Handler) incidentDecide(w http.ResponseWriter, r *http.Request) {
 		Outcome: r.PostForm.Get("outcome"),
 		Reason:  r.PostForm.Get("reason"),
 		Note:    strings.TrimSpace(r.PostForm.Get("note")),
+		Posted:  true, Observations: r.PostForm["observation"],
 	}
 	outcome := incident.Outcome(form.Outcome)
 	var err error
@@ -273,7 +276,7 @@ func (h *Handler) incidentDecide(w http.ResponseWriter, r *http.Request) {
 		reason = ""
 	}
 	if err == nil {
-		_, _, err = h.opts.Incidents.Decide(r.Context(), id, h.viewer(r).ID, outcome, reason, form.Note, r.PostForm["observation"])
+		_, _, err = h.opts.Incidents.Decide(r.Context(), id, h.viewer(r).ID, outcome, reason, form.Note, form.Observations)
 	}
 	if err != nil {
 		h.actionFailed(w, r, err, form)

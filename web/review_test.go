@@ -274,6 +274,7 @@ func TestReviewActions(t *testing.T) {
 		{"decided while claimed by another", "analyst2-token", "/incidents/A/decision", url.Values{"outcome": {"rejected"}, "reason": {"duplicate"}}, http.StatusConflict, "", "analyst-1 is reviewing"},
 		{"verify uncorroborated", "analyst-token", "/incidents/B/decision", url.Values{"outcome": {"verified"}}, http.StatusBadRequest, "", "not corroborated"},
 		{"reject without reason", "analyst-token", "/incidents/B/decision", url.Values{"outcome": {"rejected"}}, http.StatusBadRequest, "", "needs a reason"},
+		{"no outcome", "analyst-token", "/incidents/B/decision", url.Values{"note": {"kept"}}, http.StatusBadRequest, "", ">kept</textarea>"},
 		{"merge by form", "analyst-token", "/incidents/B/decision", url.Values{"outcome": {"merged"}}, http.StatusBadRequest, "", "want verified, rejected or disputed"},
 		{"foreign observation", "analyst-token", "/incidents/B/decision", url.Values{"outcome": {"disputed"}, "observation": {"obs-a1"}}, http.StatusBadRequest, "", "not in incident"},
 		{"unknown incident", "analyst-token", "/incidents/inc-nope/decision", url.Values{"outcome": {"verified"}}, http.StatusNotFound, "", ""},
