@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +26,10 @@ import (
 // confirmed cases, which are public, so their steps are shown to all; who
 // recorded an action is shown to signed-in viewers only.
 
-// boardLimit is how many cases the board lists, newest first; the filters
-// narrow the rest.
-const boardLimit = 200
+// boardPageSize is how many cases one page of the board lists, newest
+// first: a month in which the guarantors ignore every step leaves each
+// case dozens of open steps, and 50 such cases are already ~600 KB.
+const boardPageSize = 50
 
 // maxActionForm caps the body of an action form (the API's maxReviewBody).
 const maxActionForm = 64 << 10
@@ -143,6 +145,9 @@ func (q caseQuery) actor(v Viewer) string {
 // casesPage is the data of templates/cases.html.
 type casesPage struct {
 	Query       caseQuery
+	Page        int    // 1-based
+	Newer       string // the previous page's URL ("" on the first)
+	Older       string // the next page's URL ("" on the last)
 	Error       string // the filter's problem, in the viewer's language
 	Statuses    []option
 	Commitments []option
@@ -150,8 +155,6 @@ type casesPage struct {
 	Guarantors  []option
 	CanMine     bool
 	Cases       []*caseView
-	Truncated   bool
-	Limit       int
 	Full        bool // the viewer sees cases in full (else: public projection)
 	Countdown   countdownText
 	FilterText  string
@@ -255,6 +258,7 @@ type stepView struct {
 	Actor       string
 	ActorName   string
 	Via         string
+	ViaName     string // the group the protocol named, as people name it
 	Action      vocab.ActionKind
 	Description string
 	Deadline    time.Time
@@ -344,64 +348,109 @@ func (h *Handler) casesGet(w http.ResponseWriter, r *http.Request) {
 	page := casesPage{
 		Query: caseQuery{Status: qs.Get("status"), Commitment: qs.Get("commitment"), Party: qs.Get("party"),
 			Guarantor: qs.Get("guarantor"), Mine: qs.Get("mine") != ""},
-		Limit:     boardLimit,
+		Page:      1,
 		Full:      reviewerOfCases(viewer),
 		CanMine:   stepActor(viewer) != "",
 		Countdown: h.countdownText(v),
 	}
 	h.boardOptions(v, a, &page)
 	status := http.StatusOK
-	if err := page.Query.check(a, viewer); err != nil {
+	err := page.Query.check(a, viewer)
+	if p := qs.Get("page"); err == nil && p != "" {
+		n, perr := strconv.Atoi(p)
+		if perr != nil || n < 1 || n > 100000 {
+			err = pactwatch.FieldErrorf(pactwatch.EINVALID, "page", "want a page number from 1, not %q", p)
+		}
+		page.Page = n
+	}
+	if err != nil {
 		status = httpStatus(pactwatch.ErrorCode(err))
 		page.Error = v.T("cases.error.filter", "Message", pactwatch.ErrorMessage(err))
-	} else {
-		cases, err := h.opts.Incidents.Cases(compliance.CaseStatus(page.Query.Status))
-		if err != nil {
-			h.pageError(w, r, err)
-			return
-		}
-		runs, err := h.caseRuns(r, "")
-		if err != nil {
-			h.pageError(w, r, err)
-			return
-		}
-		byCase := map[string][]*response.Run{}
-		for _, run := range runs {
-			byCase[run.Case] = append(byCase[run.Case], run)
-		}
-		actor := page.Query.actor(viewer)
-		now := h.opts.Now()
-		for _, c := range cases {
-			if !fullCase(viewer, c) && !c.Visible() {
-				continue
-			}
-			if page.Query.Commitment != "" && c.Group.Commitment != page.Query.Commitment {
-				continue
-			}
-			if page.Query.Party != "" && c.Group.Party != page.Query.Party {
-				continue
-			}
-			cv := h.caseView(v, a, viewer, c, byCase[c.ID], now, page.Countdown)
-			if actor != "" && !cv.keepActor(actor) {
-				continue
-			}
-			cv.compact(actor != "")
-			page.Cases = append(page.Cases, cv)
-		}
-		slices.SortStableFunc(page.Cases, func(x, y *caseView) int {
-			return cmp.Or(y.latest().Compare(x.latest()), strings.Compare(x.ID, y.ID))
-		})
-		if len(page.Cases) > boardLimit {
-			page.Cases, page.Truncated = page.Cases[:boardLimit], true
-		}
+	} else if err := h.boardCases(r, v, a, viewer, &page); err != nil {
+		h.pageError(w, r, err)
+		return
 	}
 	page.FilterText = page.Query.encode()
 	v.Data = page
 	h.render(w, r, status, "cases", v)
 }
 
+// boardCases fills one page of the board: the cases the viewer may see
+// that match the filter, newest first. Only the page's cases are built
+// (with an actor filter, the cases before them are built to know whether
+// they have that actor's steps).
+func (h *Handler) boardCases(r *http.Request, v *view, a *agreement.Agreement, viewer Viewer, page *casesPage) error {
+	q := page.Query
+	cases, err := h.opts.Incidents.Cases(compliance.CaseStatus(q.Status))
+	if err != nil {
+		return err
+	}
+	cases = slices.DeleteFunc(cases, func(c *compliance.Case) bool {
+		return (!fullCase(viewer, c) && !c.Visible()) ||
+			(q.Commitment != "" && c.Group.Commitment != q.Commitment) || (q.Party != "" && c.Group.Party != q.Party)
+	})
+	slices.SortStableFunc(cases, func(x, y *compliance.Case) int {
+		return cmp.Or(latest(y).Compare(latest(x)), strings.Compare(x.ID, y.ID))
+	})
+	runs, err := h.caseRuns(r, "")
+	if err != nil {
+		return err
+	}
+	byCase := map[string][]*response.Run{}
+	for _, run := range runs {
+		byCase[run.Case] = append(byCase[run.Case], run)
+	}
+	actor := q.actor(viewer)
+	now := h.opts.Now()
+	skip := (page.Page - 1) * boardPageSize
+	more := false
+	for _, c := range cases {
+		full := len(page.Cases) == boardPageSize
+		if actor == "" {
+			if full {
+				more = true
+				break
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+		}
+		cv := h.caseView(v, a, viewer, c, byCase[c.ID], now, page.Countdown)
+		if actor != "" {
+			if !cv.keepActor(actor) {
+				continue
+			}
+			if full {
+				more = true // one more case with the actor's steps
+				break
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+		}
+		cv.compact(actor != "")
+		page.Cases = append(page.Cases, cv)
+	}
+	link := func(n int) string {
+		vals, _ := url.ParseQuery(q.encode())
+		if n > 1 {
+			vals.Set("page", strconv.Itoa(n))
+		}
+		return "/cases?" + vals.Encode()
+	}
+	if page.Page > 1 {
+		page.Newer = link(page.Page - 1)
+	}
+	if more {
+		page.Older = link(page.Page + 1)
+	}
+	return nil
+}
+
 // latest is when the case last moved forward: confirmed, else opened.
-func (c *caseView) latest() time.Time {
+func latest(c *compliance.Case) time.Time {
 	if !c.Confirmed.IsZero() {
 		return c.Confirmed
 	}
@@ -494,6 +543,13 @@ func (h *Handler) caseView(v *view, a *agreement.Agreement, viewer Viewer, c *co
 				Via: s.Via, Action: s.Action, Deadline: s.Deadline, State: s.State, Done: s.Done,
 				OverdueAt: s.OverdueAt, Closed: s.Closed, Paused: c.Paused}
 			sv.Anchor = "step-" + anchorSafe(sv.FullID)
+			switch sv.Via {
+			case "":
+			case agreement.ActorAllGuarantors:
+				sv.ViaName = v.T("case.via_all")
+			default:
+				sv.ViaName = v.T("case.via", "Group", h.actorName(v, a, sv.Via))
+			}
 			if proto != nil {
 				for _, ps := range proto.Steps {
 					if ps.ID == s.ID {

@@ -41,19 +41,7 @@ func newCasesFake(t testing.TB) *casesFake {
 	f := &casesFake{a: a, viols: map[string][]compliance.Violation{}, now: testNow}
 	f.eng = response.New(a, func() time.Time { return f.now })
 	add := func(id, commitment, party string, opened, confirmed time.Time) {
-		c := &compliance.Case{ID: id, Version: 1, Group: compliance.Group{Commitment: commitment, Party: party, Area: "all",
-			Period: opened.Format(time.DateOnly)}, Protocol: a.Commitment(commitment).Protocol, Severity: compliance.Serious,
-			Status: compliance.Candidate, OpenedBy: "system", Opened: opened, Violations: []string{"v-" + id}}
-		f.viols[id] = []compliance.Violation{{ID: "v-" + id, Commitment: commitment, Rule: "fire_in_zone", At: opened,
-			Incident: "inc-" + id, Detail: "3 explosions near Robotyne", Attribution: compliance.Attribution{Party: party}}}
-		if !confirmed.IsZero() {
-			c.Status, c.Confirmed, c.Approvals, c.Version = compliance.Confirmed, confirmed, []string{"analyst-1"}, 2
-			f.now = confirmed
-			if _, err := f.eng.Confirm(response.Case{ID: id, Commitment: commitment, Party: party, Confirmed: confirmed}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		f.cases = append(f.cases, c)
+		f.add(t, id, commitment, party, opened, confirmed)
 	}
 	d0 := testNow.Add(-10 * 24 * time.Hour)
 	add("case-d", "ceasefire", "ukraine", d0.Add(-time.Hour), d0)
@@ -69,6 +57,25 @@ func newCasesFake(t testing.TB) *casesFake {
 	add("case-c", "ceasefire", "russia", testNow.Add(-time.Hour), time.Time{})
 	f.now = testNow
 	return f
+}
+
+// add adds a case, opened at opened and, unless confirmed is zero,
+// confirmed then (its protocol starts in the engine).
+func (f *casesFake) add(t testing.TB, id, commitment, party string, opened, confirmed time.Time) {
+	t.Helper()
+	c := &compliance.Case{ID: id, Version: 1, Group: compliance.Group{Commitment: commitment, Party: party, Area: "all",
+		Period: opened.Format(time.DateOnly)}, Protocol: f.a.Commitment(commitment).Protocol, Severity: compliance.Serious,
+		Status: compliance.Candidate, OpenedBy: "system", Opened: opened, Violations: []string{"v-" + id}}
+	f.viols[id] = []compliance.Violation{{ID: "v-" + id, Commitment: commitment, Rule: "fire_in_zone", At: opened,
+		Incident: "inc-" + id, Detail: "3 explosions near Robotyne", Attribution: compliance.Attribution{Party: party}}}
+	if !confirmed.IsZero() {
+		c.Status, c.Confirmed, c.Approvals, c.Version = compliance.Confirmed, confirmed, []string{"analyst-1"}, 2
+		f.now = confirmed
+		if _, err := f.eng.Confirm(response.Case{ID: id, Commitment: commitment, Party: party, Confirmed: confirmed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.cases = append(f.cases, c)
 }
 
 // record records an action at a given time, as the engine would.

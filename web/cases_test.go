@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -234,6 +235,9 @@ func TestCasePageShowsWhatTheAPIShows(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("the UK liaison gets forms for %q, want %q", got, want)
 	}
+	if !strings.Contains(uk, "(one of all the guarantors)") || !strings.Contains(uk, "(as a member of Coalition of the willing)") {
+		t.Error("steps of all guarantors or of a group do not say so")
+	}
 	if !strings.Contains(uk, `name="csrf" value="`+csrfToken("uk-token")+`"`) {
 		t.Error("the forms lack the session's csrf token")
 	}
@@ -365,4 +369,93 @@ func FuzzSplitStepID(f *testing.F) {
 			t.Errorf("splitStepID(%q) = %q, %q", id, run, key)
 		}
 	})
+}
+
+// TestCaseBoardPages: 50 cases a page, newest first, with links to the
+// newer and older pages that keep the filter.
+func TestCaseBoardPages(t *testing.T) {
+	h, f := newCasesHandler(t)
+	for i := range 120 {
+		at := testNow.Add(-time.Duration(i+3) * time.Hour)
+		f.add(t, fmt.Sprintf("case-m%03d", i), "ceasefire", "russia", at.Add(-time.Minute), at)
+	}
+	f.now = testNow
+	for _, tc := range []struct {
+		query               string
+		status, n           int
+		first, newer, older string
+	}{
+		{"", 200, 50, "case-c", "", "/cases?page=2"},
+		{"page=2", 200, 50, "case-m047", "/cases?", "/cases?page=3"},
+		{"page=3", 200, 24, "case-m097", "/cases?page=2", ""},
+		{"page=4", 200, 0, "", "/cases?page=3", ""},
+		{"guarantor=us&page=3", 200, 23, "case-m098", "/cases?guarantor=us&amp;page=2", ""},
+		{"guarantor=us&page=2", 200, 50, "case-m048", "/cases?guarantor=us", "/cases?guarantor=us&amp;page=3"},
+		{"page=0", 400, 0, "", "", ""},
+		{"page=two", 400, 0, "", "", ""},
+	} {
+		code, body := as(t, h, "/cases?lang=en&"+tc.query, "analyst-token")
+		if code != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.query, code, tc.status)
+			continue
+		}
+		ids := strings.Fields(boardCases(body))
+		if len(ids) != tc.n || (tc.n > 0 && ids[0] != tc.first) {
+			t.Errorf("%s: %d cases from %v, want %d from %s", tc.query, len(ids), ids[:min(len(ids), 1)], tc.n, tc.first)
+		}
+		for rel, want := range map[string]string{"prev": tc.newer, "next": tc.older} {
+			m := regexp.MustCompile(`<a href="([^"]*)" rel="` + rel + `"`).FindStringSubmatch(body)
+			if got := ""; m != nil {
+				got = m[1]
+				if got != want {
+					t.Errorf("%s: %s link %q, want %q", tc.query, rel, got, want)
+				}
+			} else if want != "" {
+				t.Errorf("%s: no %s link, want %q", tc.query, rel, want)
+			}
+		}
+	}
+}
+
+// BenchmarkCaseBoard renders the first page of /cases for an analyst over
+// a month of 200 confirmed cases whose guarantors never act (about 13,000
+// protocol steps, nearly all overdue: the heaviest board there is).
+func BenchmarkCaseBoard(b *testing.B) {
+	h, f := newCasesHandler(b)
+	start := testNow.Add(-30 * 24 * time.Hour)
+	for i := range 200 {
+		at := start.Add(time.Duration(i) * 30 * 24 * time.Hour / 200)
+		f.add(b, fmt.Sprintf("case-m%03d", i), "ceasefire", []string{"russia", "ukraine"}[i%2], at.Add(-time.Hour), at)
+	}
+	f.now = testNow
+	if err := f.eng.Apply(f.eng.Due(testNow)...); err != nil { // the scheduler's tick
+		b.Fatal(err)
+	}
+	var size int
+	b.ResetTimer()
+	for b.Loop() {
+		rec := get(b, h, "/cases?lang=uk", "Cookie", sessionCookie+"=analyst-token")
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(size)/1024, "KB/page")
+}
+
+// BenchmarkScorecardPage renders /scorecard over the same month.
+func BenchmarkScorecardPage(b *testing.B) {
+	h, f := newCasesHandler(b)
+	start := testNow.Add(-30 * 24 * time.Hour)
+	for i := range 200 {
+		at := start.Add(time.Duration(i) * 30 * 24 * time.Hour / 200)
+		f.add(b, fmt.Sprintf("case-m%03d", i), "ceasefire", "russia", at.Add(-time.Hour), at)
+	}
+	f.now = testNow
+	b.ResetTimer()
+	for b.Loop() {
+		if rec := get(b, h, "/scorecard?lang=uk"); rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
 }
