@@ -16,7 +16,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -84,17 +83,17 @@ func Monitors() []*Monitor {
 		{vocab.MuzzleFlash, 6}, {vocab.IlluminationFlare, 5},
 	}
 	return []*Monitor{
-		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.72, Spread: 0.08, PerDay: 14,
+		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.72, Spread: 0.08, PerDay: 7,
 			mix: append(fire, weighted{vocab.MovementRestriction, 2}, weighted{vocab.MineUXO, 2}, weighted{vocab.InfrastructureDamage, 2})},
-		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.5, Spread: 0.1, PerDay: 12,
+		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.5, Spread: 0.1, PerDay: 6,
 			mix: append(fire, weighted{vocab.MovementRestriction, 3}, weighted{vocab.CivilianCasualty, 1}, weighted{vocab.InfrastructureDamage, 2})},
-		{Name: "camera-shyrokyne", Source: vocab.StaticCamera, Grade: "A2", Along: 0.55, Spread: 0.02, PerDay: 16, Fixed: true, Partner: "patrol-south",
+		{Name: "camera-shyrokyne", Source: vocab.StaticCamera, Grade: "A2", Along: 0.55, Spread: 0.02, PerDay: 8, Fixed: true, Partner: "patrol-south",
 			mix: []weighted{{vocab.ProjectileInFlight, 30}, {vocab.MuzzleFlash, 25}, {vocab.IlluminationFlare, 15}, {vocab.Explosion, 30}}},
-		{Name: "uav-team-1", Source: vocab.UAV, Grade: "A1", Along: 0.62, Spread: 0.2, PerDay: 6,
+		{Name: "uav-team-1", Source: vocab.UAV, Grade: "A1", Along: 0.62, Spread: 0.2, PerDay: 5,
 			mix: []weighted{{vocab.HeavyWeaponSighted, 70}, {vocab.TroopMovement, 20}, {vocab.EquipmentInterference, 10}}},
-		{Name: "acoustic-avdiivka", Source: vocab.AcousticSensor, Grade: "C3", Along: 0.7, Spread: 0.02, PerDay: 36, Fixed: true, Partner: "patrol-north",
+		{Name: "acoustic-avdiivka", Source: vocab.AcousticSensor, Grade: "C3", Along: 0.7, Spread: 0.02, PerDay: 30, Fixed: true, Partner: "patrol-north",
 			mix: []weighted{{vocab.Explosion, 85}, {vocab.BurstOfFire, 15}}},
-		{Name: "osint-desk", Source: vocab.OpenSource, Grade: "C3", Along: 0.5, Spread: 0.45, PerDay: 5,
+		{Name: "osint-desk", Source: vocab.OpenSource, Grade: "C3", Along: 0.5, Spread: 0.45, PerDay: 4,
 			mix: []weighted{{vocab.DroneStrike, 40}, {vocab.InfrastructureDamage, 25}, {vocab.CivilianCasualty, 20}, {vocab.MissileStrike, 15}}},
 		{Name: "inspection-team", Source: vocab.Patrol, Grade: "A1", Inspects: true},
 	}
@@ -286,35 +285,6 @@ func (g *generator) place(m *Monitor) {
 	}
 }
 
-// history makes a monitor's reports between start and end, sorted by time.
-func (g *generator) history(m *Monitor, start, end time.Time) []observation.Observation {
-	days := end.Sub(start).Hours() / 24
-	n := int(float64(m.PerDay) * days)
-	times := make([]time.Time, 0, n)
-	for len(times) < n {
-		at := start.Add(time.Duration(g.rng.Int64N(int64(end.Sub(start)))))
-		// Fighting peaks at night and at dawn: accept by hour weight.
-		if g.rng.Float64() < hourWeight((at.Hour()+2)%24) {
-			times = append(times, at)
-		}
-	}
-	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-	out := make([]observation.Observation, 0, n)
-	for _, at := range times {
-		o := g.observation(m, at)
-		// Reports are signed at the end of the shift or a few minutes after.
-		o.SignedAt = at.Truncate(time.Second).Add(time.Duration(2+g.rng.IntN(40)) * time.Minute)
-		if o.SignedAt.After(end) {
-			o.SignedAt = end.Truncate(time.Second)
-		}
-		if err := observation.Sign(&o, m.key); err != nil {
-			panic(err) // the key is a valid ed25519 key by construction
-		}
-		out = append(out, o)
-	}
-	return out
-}
-
 // hourWeight is the relative activity in each local hour of the day.
 func hourWeight(local int) float64 {
 	switch {
@@ -357,13 +327,13 @@ func (g *generator) observation(m *Monitor, at time.Time) observation.Observatio
 	origin := offset(g.line, u+(rng.Float64()-0.5)*0.01, -side*(2+12*rng.Float64()))
 	switch cat {
 	case vocab.Explosion:
-		o.Count = 1 + int(rng.ExpFloat64()*6)
+		o.Count = 1 + int(rng.ExpFloat64()*9)
 		o.WeaponClass = pickWeapon(rng, []vocab.WeaponClass{vocab.Mortar, vocab.Mortar, vocab.Artillery, vocab.UnknownWeapon, vocab.MLRS})
 		if o.WeaponClass == vocab.Mortar {
 			o.CalibreMM = []float64{82, 120}[rng.IntN(2)]
 		}
 	case vocab.BurstOfFire:
-		o.Count = 1 + int(rng.ExpFloat64()*15)
+		o.Count = 1 + int(rng.ExpFloat64()*20)
 		o.WeaponClass = vocab.SmallArms
 	case vocab.ProjectileInFlight, vocab.MuzzleFlash, vocab.IlluminationFlare:
 		o.Count = 1 + int(rng.ExpFloat64()*4)

@@ -37,19 +37,19 @@ type Hooks struct {
 	// transitions it stored (runs started, steps overdue or missed).
 	Tick func(ctx context.Context) (int, error)
 	// Publish publishes the daily reports due at the clock's time and
-	// returns how many.
-	Publish func(ctx context.Context) (int, error)
+	// returns their record ids.
+	Publish func(ctx context.Context) ([]string, error)
 }
 
 // MonthResult counts what a simulated month did.
 type MonthResult struct {
 	Start, End                              time.Time // the simulated span
-	Days, Monitors, Observations            int
-	Incidents, Verified, Rejected, Disputed int // reviewed incidents
-	Cases, Confirmed, Withdrawn, Remedied   int // candidate cases seen, and what became of them
-	Runs                                    int // protocol runs started
-	OnTime, Late, Missed                    int // steps, as the scorecard counts them at the end
-	Reports                                 int // daily reports published
+	Days, Monitors, Observations            int       // Days: whole days before today
+	Incidents, Verified, Rejected, Disputed int       // reviewed incidents
+	Cases, Confirmed, Withdrawn, Remedied   int       // candidate cases seen, and what became of them
+	Runs                                    int       // protocol runs started
+	OnTime, Late, Missed                    int       // steps, as the scorecard counts them at the end
+	Reports                                 int       // daily reports of the month's days published
 }
 
 // StepHours is the simulated time between two rounds of the month: the
@@ -100,7 +100,7 @@ func Month(ctx context.Context, cfg Config) (MonthResult, error) {
 	end := clk.real()
 	start := MonthStart(cfg, cfg.Days, end)
 	clk.Advance(start)
-	res.Start = start
+	res.Start = start.UTC()
 	loc := cfg.Agreement.Location()
 	line := contactLine(cfg.Agreement, start)
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "monitors"), 0o700); err != nil {
@@ -118,7 +118,7 @@ func Month(ctx context.Context, cfg Config) (MonthResult, error) {
 		g.place(m)
 	}
 	s := &mission{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6d6f6e74)), res: &res,
-		remedy: map[string]time.Time{}, ended: map[string]bool{}, look: map[string]time.Time{}, runs: map[string]bool{}, liaisons: map[string]*client.Client{}}
+		remedy: map[string]time.Time{}, look: map[string]time.Time{}, runs: map[string]bool{}, liaisons: map[string]*client.Client{}}
 	for i := range s.analysts {
 		tok, err := analystToken(ctx, cfg, i+1)
 		if err != nil {
@@ -128,8 +128,10 @@ func Month(ctx context.Context, cfg Config) (MonthResult, error) {
 	}
 	var err error
 	for day := start; day.Before(end); day = nextDay(day, loc) {
-		res.Days++
 		dayEnd := nextDay(day, loc)
+		if !dayEnd.After(end) {
+			res.Days++ // a whole day; the last one, today, runs up to now
+		}
 		factor := g.intensity()
 		obs := g.dayPlan(mons, day, dayEnd, factor)
 		s.confirmedToday, s.quota = 0, 1+s.rng.IntN(2)
@@ -151,7 +153,8 @@ func Month(ctx context.Context, cfg Config) (MonthResult, error) {
 	// Hand over to real time: what is due now (the morning's report, the
 	// deadlines of the last hours) happens at once, and so on live.
 	clk.GoLive()
-	res.End = clk.Now()
+	res.End = clk.Now().UTC()
+	s.asOf = time.Time{} // whatever is due now is published now
 	if err := s.serverWork(ctx); err != nil {
 		return res, err
 	}
@@ -200,10 +203,11 @@ type mission struct {
 	confirmedToday int                  // …and have confirmed so far
 	disputedAt     time.Time            // the last incident marked disputed
 	remedy         map[string]time.Time // confirmed case → when it is closed as remedied
-	ended          map[string]bool      // cases whose runs have all ended: no liaison looks again
 	look           map[string]time.Time // case → when its steps next change by themselves
 	lookAll        bool                 // a case was confirmed: runs may have started anywhere
 	asOf           time.Time            // when the previous day's report is due
+	published      time.Time            // the as-of time of the last reports published
+	open           []string             // confirmed cases whose runs have not all ended, in order
 	runs           map[string]bool      // protocol runs seen
 	firstRemedy    bool
 }
@@ -310,11 +314,21 @@ func (s *mission) serverWork(ctx context.Context) error {
 	if err := s.respond(ctx); err != nil {
 		return err
 	}
-	p, err := s.cfg.Hooks.Publish(ctx)
+	if s.asOf.After(s.cfg.Clock.Now()) || s.asOf.Equal(s.published) {
+		return nil
+	}
+	ids, err := s.cfg.Hooks.Publish(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: reports: %w", err)
 	}
-	s.res.Reports += p
+	for _, id := range ids {
+		// The days before the month (from the agreement's effective day)
+		// are published too, empty: the mission had no monitors then.
+		if id >= report.RecordID(s.res.Start.In(s.cfg.Agreement.Location()).Format(time.DateOnly)) {
+			s.res.Reports++
+		}
+	}
+	s.published = s.asOf
 	return nil
 }
 
@@ -418,12 +432,16 @@ func (s *mission) cases(ctx context.Context, dayLast bool) error {
 			}
 			s.confirmedToday++
 			s.lookAll = true
+			s.open = append(s.open, c.ID)
 			s.res.Cases++
 			s.res.Confirmed++
 			// Some violations are remedied: the party withdraws the
 			// weapon, lifts the restriction, the guarantors' pressure works.
-			if !s.firstRemedy || s.rng.Float64() < 0.3 {
+			switch {
+			case !s.firstRemedy: // early, so that even a short demo shows a closure
 				s.firstRemedy = true
+				s.remedy[c.ID] = now.Add(40 * time.Hour)
+			case s.rng.Float64() < 0.3:
 				s.remedy[c.ID] = now.Add(40*time.Hour + time.Duration(s.rng.IntN(96))*time.Hour)
 			}
 			continue
@@ -472,32 +490,25 @@ func (s *mission) confirm(ctx context.Context, c compliance.Case) error {
 }
 
 // respond has the liaisons (and the mission) act on the steps due, as
-// Respond does. It looks at a case again only when something may have
-// changed: a case was confirmed (runs start), or one of its deadlines or
-// its cutoff has passed.
+// Respond does, on the cases the analysts confirmed. It looks at a case
+// again only when something may have changed: a case was confirmed (runs
+// start, and a repeated trigger may start one on another case), or one of
+// its deadlines or its cutoff has passed.
 func (s *mission) respond(ctx context.Context) error {
 	a := s.analysts[0]
-	var cs client.Cases
-	if err := paced(ctx, func() (err error) { cs, err = a.Cases(ctx, string(compliance.Confirmed)); return err }); err != nil {
-		return fmt.Errorf("demo: listing confirmed cases: %w", err)
-	}
 	now := s.cfg.Clock.Now()
 	all := s.lookAll
 	s.lookAll = false
-	for _, raw := range cs.Cases {
-		var c compliance.Case
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return err
-		}
-		if s.ended[c.ID] {
-			continue
-		}
-		if t, ok := s.look[c.ID]; ok && t.After(now) && !all {
+	open := s.open[:0]
+	for _, id := range s.open {
+		if t, ok := s.look[id]; ok && t.After(now) && !all {
+			open = append(open, id)
 			continue
 		}
 		var steps client.Steps
-		if err := paced(ctx, func() (err error) { steps, err = a.CaseSteps(ctx, c.ID); return err }); err != nil || len(steps.Runs) == 0 {
+		if err := paced(ctx, func() (err error) { steps, err = a.CaseSteps(ctx, id); return err }); err != nil || len(steps.Runs) == 0 {
 			s.lookAll = true // the scheduler starts its runs at the next tick
+			open = append(open, id)
 			continue
 		}
 		var next time.Time
@@ -524,12 +535,13 @@ func (s *mission) respond(ctx context.Context) error {
 			}
 		}
 		if next.IsZero() {
-			s.ended[c.ID] = true
-			delete(s.look, c.ID)
+			delete(s.look, id)
 			continue
 		}
-		s.look[c.ID] = next
+		s.look[id] = next
+		open = append(open, id)
 	}
+	s.open = open
 	return nil
 }
 

@@ -81,8 +81,8 @@ func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) err
 		return err
 	}
 	took := time.Since(began)
-	fmt.Fprintf(stdout, "demo: %d days (%s to %s), %d monitors, %d observations; analysts decided %d incidents (%d verified, %d rejected, %d disputed); %d cases (%d confirmed, %d remedied, %d withdrawn), %d protocol runs; guarantors' steps %d on time, %d late, %d missed; %d daily reports published; in %.1f s\n",
-		res.Days, res.Start.Format(time.DateOnly), res.End.Format(time.DateOnly), res.Monitors, res.Observations,
+	fmt.Fprintf(stdout, "demo: %d days and today (%s to %s), %d monitors, %d observations; analysts decided %d incidents (%d verified, %d rejected, %d disputed); %d cases (%d confirmed, %d remedied, %d withdrawn), %d protocol runs; guarantors' steps %d on time, %d late, %d missed; %d daily reports published; in %.1f s\n",
+		res.Days, res.Start.Format(time.DateOnly), res.End.In(a.agreement.Location()).Format("2006-01-02 15:04 MST"), res.Monitors, res.Observations,
 		res.Incidents, res.Verified, res.Rejected, res.Disputed, res.Cases, res.Confirmed, res.Remedied, res.Withdrawn,
 		res.Runs, res.OnTime, res.Late, res.Missed, res.Reports, took.Seconds())
 	fmt.Fprintf(stdout, "  demo analyst: token in %s; try: pactwatch incidents list --server %s --token-file %s\n",
@@ -116,10 +116,9 @@ func (a *app) demoHooks() demo.Hooks {
 			ts, err := a.response.Tick(ctx)
 			return len(ts), err
 		},
-		Publish: func(ctx context.Context) (int, error) {
+		Publish: func(ctx context.Context) ([]string, error) {
 			p := &report.Publisher{Store: a.store, Agreement: a.agreement, NewLeaf: server.NewLeaf, Now: a.clock.Now}
-			ids, err := p.PublishDue(ctx)
-			return len(ids), err
+			return p.PublishDue(ctx)
 		},
 	}
 }

@@ -61,7 +61,7 @@ func TestServeDemoMonth(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if !strings.Contains(out.String(), "demo: 5 days (") {
+	if !strings.Contains(out.String(), "demo: 4 days and today (") {
 		t.Fatalf("announcement:\n%s", out)
 	}
 	tok, err := os.ReadFile(filepath.Join(data, "admin.token"))

@@ -71,7 +71,7 @@ func TestServeDemoSubmitImport(t *testing.T) {
 	}
 	data := t.TempDir()
 	url, out := serveInProcess(t, "--data", data, "--demo", "--demo-days", "1")
-	if !strings.Contains(out.String(), "admin token (shown once") || !strings.Contains(out.String(), "demo: 2 days (") {
+	if !strings.Contains(out.String(), "admin token (shown once") || !strings.Contains(out.String(), "demo: 1 days and today (") {
 		t.Fatalf("announcement:\n%s", out)
 	}
 	for _, name := range []string{"admin.token", "demo/monitor.key", "demo/monitor.token"} {
