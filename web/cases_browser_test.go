@@ -20,7 +20,7 @@ import (
 // test-artifacts/TestCaseBoardInBrowser/.
 func TestCaseBoardInBrowser(t *testing.T) {
 	b := webtest.NewBrowser(t)
-	h, _ := newCasesHandler(t)
+	h, f := newCasesHandler(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -37,6 +37,10 @@ func TestCaseBoardInBrowser(t *testing.T) {
 		b.WaitTrue(`location.pathname === "/cases" && document.getElementById("case-board")?.dataset.live === "true"`)
 	}
 
+	// A case whose first step falls due two seconds after the page loads.
+	f.add(t, "case-e", "withdrawal-ukraine", "ukraine", testNow.Add(-7*time.Hour), testNow.Add(-6*time.Hour+2*time.Second))
+	f.now = testNow
+
 	b.Do(chromedp.EmulateViewport(1100, 900))
 	login("uk-token")
 	first := webtest.Run(b, chromedp.Evaluate[string](countdown))
@@ -52,6 +56,18 @@ func TestCaseBoardInBrowser(t *testing.T) {
 	overdue := webtest.Run(b, chromedp.Evaluate[string](`document.querySelector('[data-step="case-a/guarantor-response/consult/uk"]').closest("li").querySelector(".countdown").textContent`))
 	if !strings.HasPrefix(overdue, "overdue by 6 h 00 min") {
 		t.Errorf("overdue step reads %q", overdue)
+	}
+	// The mission's notification of case-e passes its deadline while the
+	// page is open: the countdown and the step's state turn overdue.
+	notify := `document.querySelector('[data-step="case-e/guarantor-response/notify/mission"]')`
+	if got := webtest.Run(b, chromedp.Evaluate[string](notify + `.dataset.state`)); got != "pending" {
+		t.Errorf("case-e notify is %q on load, want pending", got)
+	}
+	b.WaitTrue(notify + `.dataset.state === "overdue"`)
+	badge := webtest.Run(b, chromedp.Evaluate[string](notify + `.closest("li").querySelector(".step-state").textContent`))
+	left := webtest.Run(b, chromedp.Evaluate[string](notify + `.closest("li").querySelector(".countdown").textContent`))
+	if badge != "Overdue" || !strings.HasPrefix(left, "overdue by ") {
+		t.Errorf("after its deadline case-e notify reads %q, %q", badge, left)
 	}
 	b.Screenshot("board-uk-liaison")
 

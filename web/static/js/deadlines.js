@@ -13,6 +13,7 @@
   var units = root.dataset.countdownUnits.split(" ");
   var left = root.dataset.countdownLeft;
   var overdue = root.dataset.countdownOverdue;
+  var overdueLabel = root.dataset.overdueLabel;
   var offset = 0;
   var serverNow = Date.parse(root.dataset.now);
   if (!isNaN(serverNow)) {
@@ -40,6 +41,26 @@
     return sec + " " + units[3];
   }
 
+  // markOverdue turns a pending step's badge (and its line's colour)
+  // into overdue once its deadline passes, as the server would show it.
+  function markOverdue(li) {
+    if (!li || !li.classList.contains("step-pending")) {
+      return;
+    }
+    li.classList.replace("step-pending", "step-overdue");
+    var badge = li.querySelector(".step-state-pending");
+    if (badge) {
+      badge.classList.replace("step-state-pending", "step-state-overdue");
+      badge.textContent = overdueLabel;
+    }
+    li.querySelectorAll('[data-state="pending"]').forEach(function (m) {
+      m.dataset.state = "overdue";
+    });
+    if (li.dataset.state === "pending") {
+      li.dataset.state = "overdue";
+    }
+  }
+
   function tick() {
     var now = Date.now() + offset;
     els.forEach(function (el) {
@@ -53,6 +74,9 @@
         el.textContent = text;
       }
       el.classList.toggle("is-overdue", d < 0);
+      if (d < 0 && overdueLabel) {
+        markOverdue(el.closest("li"));
+      }
     });
   }
 
