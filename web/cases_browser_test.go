@@ -60,12 +60,12 @@ func TestCaseBoardInBrowser(t *testing.T) {
 	// The mission's notification of case-e passes its deadline while the
 	// page is open: the countdown and the step's state turn overdue.
 	notify := `document.querySelector('[data-step="case-e/guarantor-response/notify/mission"]')`
-	if got := webtest.Run(b, chromedp.Evaluate[string](notify + `.dataset.state`)); got != "pending" {
+	if got := webtest.Run(b, chromedp.Evaluate[string](notify+`.dataset.state`)); got != "pending" {
 		t.Errorf("case-e notify is %q on load, want pending", got)
 	}
 	b.WaitTrue(notify + `.dataset.state === "overdue"`)
-	badge := webtest.Run(b, chromedp.Evaluate[string](notify + `.closest("li").querySelector(".step-state").textContent`))
-	left := webtest.Run(b, chromedp.Evaluate[string](notify + `.closest("li").querySelector(".countdown").textContent`))
+	badge := webtest.Run(b, chromedp.Evaluate[string](notify+`.closest("li").querySelector(".step-state").textContent`))
+	left := webtest.Run(b, chromedp.Evaluate[string](notify+`.closest("li").querySelector(".countdown").textContent`))
 	if badge != "Overdue" || !strings.HasPrefix(left, "overdue by ") {
 		t.Errorf("after its deadline case-e notify reads %q, %q", badge, left)
 	}
