@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,6 +76,7 @@ func TestReviewInBrowser(t *testing.T) {
 		t.Errorf("second analyst's queue says %q", got)
 	}
 	b.Screenshot("second-analyst")
+	checkContrast(t, b, ".queue-title a", ".facts dt", ".facts dd", ".status-badge", ".claim", ".hint", "label", "button")
 	b.Do(chromedp.Click(chromedp.CSS("#queue .queue-item:first-child h2 a")))
 	b.WaitTrue(`location.pathname === "/incidents/` + f.a + `"`)
 	b.Do(chromedp.Click(chromedp.CSS("#claim-form button")))
@@ -82,6 +84,7 @@ func TestReviewInBrowser(t *testing.T) {
 	if got := text("#incident-error"); !strings.Contains(got, "analyst-1 is reviewing this incident") {
 		t.Errorf("second analyst's claim: %q", got)
 	}
+	checkContrast(t, b, ".form-error", ".narrative", ".evidence .hint", "legend", ".choice label", "code")
 	logout()
 
 	// The first analyst verifies it.
@@ -124,6 +127,23 @@ func TestReviewInBrowser(t *testing.T) {
 	for _, e := range b.Errors() {
 		if !strings.Contains(e, "status of 409") {
 			t.Errorf("browser console: %s", e)
+		}
+	}
+}
+
+// checkContrast fails the test for text under WCAG AA contrast (4.5:1)
+// among the elements the selectors match (contrastJS).
+func checkContrast(t *testing.T, b *webtest.Browser, selectors ...string) {
+	t.Helper()
+	type contrast struct {
+		Text  string  `json:"text"`
+		Ratio float64 `json:"ratio"`
+	}
+	for _, sel := range selectors {
+		for _, c := range webtest.Run(b, chromedp.Evaluate[[]contrast]("("+contrastJS+")("+strconv.Quote(sel)+")")) {
+			if c.Ratio < 4.5 {
+				t.Errorf("%s %q: contrast %.2f:1, want ≥ 4.5:1", sel, c.Text, c.Ratio)
+			}
 		}
 	}
 }
