@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -335,5 +337,43 @@ func TestReviewPagesInEveryLanguage(t *testing.T) {
 	_, body := f.getAs(t, "analyst-token", "/review?lang=uk")
 	if !strings.Contains(body, "Розглядає analyst-2 до") {
 		t.Error("the Ukrainian queue does not say who is reviewing A")
+	}
+}
+
+// TestReviewPagesGolden compares the main content of the review pages
+// (the layout around them is other pages' business) with
+// testdata/review-*.html, so a change to the templates or catalogs shows
+// up as a reviewable diff. Regenerate with: go test ./web -run Golden -update
+func TestReviewPagesGolden(t *testing.T) {
+	f := newReviewFixture(t)
+	f.p.Claim(f.a, "analyst-2")
+	tests := []struct{ name, token, path string }{
+		{"review-queue.en", "analyst-token", "/review?lang=en"},
+		{"review-incident.en", "analyst-token", "/incidents/" + f.a + "?lang=en"},
+		{"review-incident.uk", "analyst-token", "/incidents/" + f.a + "?lang=uk"},
+		{"review-public-incident.ru", "", "/incidents/" + f.c + "?lang=ru"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, body := f.getAs(t, tc.token, tc.path)
+			start, end := strings.Index(body, "<main"), strings.Index(body, "</main>")
+			if start < 0 || end < start {
+				t.Fatalf("no <main> in %s", tc.path)
+			}
+			got := body[start:end] + "</main>\n"
+			path := filepath.Join("testdata", tc.name+".html")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from %s (run with -update and review the diff)", tc.path, path)
+			}
+		})
 	}
 }
