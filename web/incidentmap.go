@@ -88,6 +88,32 @@ func (m IncidentMap) observations(ctx context.Context, f MarkerFilter) ([]Marker
 // for: "" is the review queue (reported, corroborated, disputed).
 var mapStatuses = []incident.Status{"", incident.Verified, incident.Rejected}
 
+// Summarised is implemented by an Incidents that can list incidents
+// without deep-copying their reports and history (*pipeline.Pipeline):
+// the map then reads Summaries instead of Incidents, which for a month of
+// incidents is most of the page's server time.
+type Summarised interface {
+	Summaries(f pipeline.Filter) ([]pipeline.Summary, error)
+}
+
+var _ Summarised = (*pipeline.Pipeline)(nil)
+
+// summaries lists the incidents the filter selects as summaries.
+func (m IncidentMap) summaries(f pipeline.Filter) ([]pipeline.Summary, error) {
+	if s, ok := m.Incidents.(Summarised); ok {
+		return s.Summaries(f)
+	}
+	incs, err := m.Incidents.Incidents(f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pipeline.Summary, len(incs))
+	for i, inc := range incs {
+		out[i] = pipeline.SummaryOf(inc)
+	}
+	return out, nil
+}
+
 // incidents reads the incidents the filter selects, newest first. The
 // pipeline filters by status and category; time is filtered here (the
 // pipeline has no time filter).
@@ -111,23 +137,23 @@ func (m IncidentMap) incidents(f MarkerFilter) ([]Marker, error) {
 		if st == incident.Merged {
 			continue
 		}
-		incs, err := m.Incidents.Incidents(pipeline.Filter{Status: st, Categories: f.Categories})
+		sums, err := m.summaries(pipeline.Filter{Status: st, Categories: f.Categories})
 		if err != nil {
 			return nil, err
 		}
-		for _, inc := range incs {
-			if inc.Status == incident.Merged || !inWindow(inc.First, f) {
+		for _, s := range sums {
+			if s.Status == incident.Merged || !inWindow(s.First, f) {
 				continue
 			}
 			var mk Marker
 			var ok bool
 			if m.Public {
-				if !inc.Visible() {
+				if s.Status != incident.Verified {
 					continue
 				}
-				mk, ok = PublicIncidentMarker(inc)
+				mk, ok = PublicIncidentMarker(s)
 			} else {
-				mk, ok = IncidentMarker(inc)
+				mk, ok = IncidentMarker(s)
 			}
 			if ok {
 				out = append(out, mk)
@@ -156,33 +182,34 @@ func inWindow(t time.Time, f MarkerFilter) bool {
 // happened, else at its estimated origin of fire, else — a lone observer's
 // bearing, or sounds heard — where it was observed from (Marker.Observer).
 // It reports false for an incident with no position at all.
-func IncidentMarker(inc *incident.Incident) (Marker, bool) {
-	d, fromObserver := firstDisc(inc.Location, inc.Origin), false
+func IncidentMarker(s pipeline.Summary) (Marker, bool) {
+	d, fromObserver := firstDisc(s.Location, s.Origin), false
 	if d == nil {
-		d, fromObserver = observerDisc(inc), true
+		d, fromObserver = s.Observer, true
 	}
 	if d == nil {
 		return Marker{}, false
 	}
-	cat, n := mainCategory(inc.Counts)
+	cat, n := mainCategory(s.Counts)
 	return Marker{
-		ID: inc.ID, Kind: "incident", Time: inc.First, Until: inc.Last,
+		ID: s.ID, Kind: "incident", Time: s.First, Until: s.Last,
 		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm, Observer: fromObserver,
-		Category: cat, Status: string(inc.Status), Count: n, Grade: inc.BestGrade,
-		Reports: len(inc.Reports), URL: "/incidents/" + inc.ID,
+		Category: cat, Status: string(s.Status), Count: n, Grade: s.BestGrade,
+		Reports: s.Reports, URL: "/incidents/" + s.ID,
 	}, true
 }
 
-// PublicIncidentMarker places the public projection of a verified
-// incident (incident.Public): its position is already coarsened, and it
-// carries no grade. An incident known only from where it was observed is
-// placed at the observer's position coarsened as observation.Public
-// coarsens observers (a 0.25° grid), never finer.
-func PublicIncidentMarker(inc *incident.Incident) (Marker, bool) {
-	p := incident.Public(inc)
+// PublicIncidentMarker places a verified incident as its public projection
+// (incident.Public) shows it: the position coarsened, no grade. An
+// incident known only from where it was observed is placed at the
+// observer's position coarsened as observation.Public coarsens observers
+// (a 0.25° grid), never finer.
+func PublicIncidentMarker(s pipeline.Summary) (Marker, bool) {
+	p := incident.Public(&incident.Incident{ID: s.ID, Status: s.Status, Family: s.Family, First: s.First, Last: s.Last,
+		Location: s.Location, Origin: s.Origin, Counts: s.Counts})
 	d, fromObserver := firstDisc(p.Location, p.Origin), false
 	if d == nil {
-		d, fromObserver = publicObserverDisc(observerDisc(inc)), true
+		d, fromObserver = publicObserverDisc(s.Observer), true
 	}
 	if d == nil {
 		return Marker{}, false
@@ -192,7 +219,7 @@ func PublicIncidentMarker(inc *incident.Incident) (Marker, bool) {
 		ID: p.ID, Kind: "incident", Time: p.First, Until: p.Last,
 		Lat: d.Point[1], Lon: d.Point[0], RadiusKm: d.RadiusKm, Observer: fromObserver,
 		Category: cat, Status: string(incident.Verified), Count: n,
-		Reports: len(p.Observations), URL: "/incidents/" + p.ID,
+		Reports: s.Reports, URL: "/incidents/" + p.ID,
 	}, true
 }
 
@@ -203,18 +230,6 @@ func firstDisc(ds ...*incident.Disc) *incident.Disc {
 		}
 	}
 	return nil
-}
-
-// observerDisc is the most precise observer position of the incident's
-// reports (the first of equals), or nil.
-func observerDisc(inc *incident.Incident) *incident.Disc {
-	var best *incident.Disc
-	for i := range inc.Reports {
-		if o := inc.Reports[i].Observer; o != nil && (best == nil || o.RadiusKm < best.RadiusKm) {
-			best = o
-		}
-	}
-	return best
 }
 
 // publicObserverDisc coarsens an observer's position by the public policy

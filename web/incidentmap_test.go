@@ -211,7 +211,7 @@ func TestIncidentMapMarkers(t *testing.T) {
 
 func TestIncidentMarkerFields(t *testing.T) {
 	inc := testIncidents().incidents[0]
-	full, ok := IncidentMarker(inc)
+	full, ok := IncidentMarker(pipeline.SummaryOf(inc))
 	if !ok {
 		t.Fatal("no marker")
 	}
@@ -223,7 +223,7 @@ func TestIncidentMarkerFields(t *testing.T) {
 	if full != want {
 		t.Errorf("full marker\n got %+v\nwant %+v", full, want)
 	}
-	pub, ok := PublicIncidentMarker(inc)
+	pub, ok := PublicIncidentMarker(pipeline.SummaryOf(inc))
 	if !ok {
 		t.Fatal("no public marker")
 	}
@@ -245,7 +245,7 @@ func TestIncidentMarkerFields(t *testing.T) {
 		t.Errorf("public disc (radius %.3f km) misses the true position by %.3f km", pub.RadiusKm, km)
 	}
 	// An incident with no position has no marker.
-	if _, ok := IncidentMarker(&incident.Incident{ID: "x", Counts: map[vocab.Category]int{vocab.Explosion: 1}}); ok {
+	if _, ok := IncidentMarker(pipeline.SummaryOf(&incident.Incident{ID: "x", Counts: map[vocab.Category]int{vocab.Explosion: 1}})); ok {
 		t.Error("marker for an incident with no position")
 	}
 }
@@ -261,11 +261,11 @@ func TestIncidentMarkerAtObserver(t *testing.T) {
 			{ID: "o2", Observer: &incident.Disc{Point: orb.Point{37.81234, 48.01234}, RadiusKm: 0.05}},
 			{ID: "o3"},
 		}}
-	full, ok := IncidentMarker(inc)
+	full, ok := IncidentMarker(pipeline.SummaryOf(inc))
 	if !ok || !full.Observer || full.Lat != 48.01234 || full.Lon != 37.81234 || full.RadiusKm != 0.05 {
 		t.Errorf("full marker %+v, want at the most precise observer", full)
 	}
-	pub, ok := PublicIncidentMarker(inc)
+	pub, ok := PublicIncidentMarker(pipeline.SummaryOf(inc))
 	if !ok || !pub.Observer {
 		t.Fatalf("public marker %+v, %v", pub, ok)
 	}

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -30,6 +32,9 @@ type Config struct {
 	// URL, if set, is a map page of a running server to measure instead,
 	// e.g. http://127.0.0.1:8080/map (what the public sees there).
 	URL string
+	// Token, with URL, signs in first (the log-in page, as a user does),
+	// to measure what that principal sees, e.g. an analyst's every status.
+	Token string
 	// Chromium is the browser (default PACTWATCH_TEST_CHROMIUM, else
 	// /usr/bin/chromium).
 	Chromium string
@@ -47,6 +52,7 @@ type Load struct {
 // Result is what Run measured.
 type Result struct {
 	URL                string
+	SignedIn           bool
 	Incidents          int // synthetic incidents served (0 with Config.URL)
 	MarkersJSONMs      float64
 	MarkersJSONBytes   int
@@ -71,7 +77,10 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Result, error) {
 	if _, err := os.Stat(cfg.Chromium); err != nil {
 		return nil, fmt.Errorf("webbench: needs Chromium: %w (give its path)", err)
 	}
-	res := &Result{URL: cfg.URL}
+	res := &Result{URL: cfg.URL, SignedIn: cfg.Token != "" && cfg.URL != ""}
+	if cfg.URL == "" {
+		cfg.Token = "" // the synthetic server shows everything without a session
+	}
 	if res.URL == "" {
 		url, stop, err := serve(cfg.Incidents)
 		if err != nil {
@@ -108,6 +117,9 @@ func (r *Result) print(w io.Writer) {
 		fmt.Fprintf(w, "markers.json: %d bytes in %.0f ms (server, uncompressed)\n", r.MarkersJSONBytes, r.MarkersJSONMs)
 	} else {
 		fmt.Fprintf(w, "pactwatch bench web: %s\n", r.URL)
+		if r.SignedIn {
+			fmt.Fprintf(w, "signed in with the token given\n")
+		}
 	}
 	for i, l := range r.Loads {
 		cache := "warm cache"
@@ -178,6 +190,11 @@ func loadPages(ctx context.Context, cfg Config, url string) ([]Load, error) {
 		return nil, err
 	}
 	defer stop()
+	if cfg.Token != "" {
+		if err := signIn(tab, cfg.Timeout, url, cfg.Token); err != nil {
+			return nil, err
+		}
+	}
 	var loads []Load
 	for range cfg.Loads {
 		l, err := loadOnce(tab, cfg.Timeout, url)
@@ -214,6 +231,47 @@ func startBrowser(ctx context.Context, chromium string) (context.Context, func()
 		return nil, nil, fmt.Errorf("webbench: starting %s: %w", chromium, err)
 	}
 	return tab, stop, nil
+}
+
+// signIn pastes the token into the log-in page of the server that serves
+// page, and waits until the session cookie is set (the page moves on).
+func signIn(tab context.Context, timeout time.Duration, page, token string) error {
+	u, err := neturl.Parse(page)
+	if err != nil {
+		return err
+	}
+	login := u.Scheme + "://" + u.Host + "/login?next=/"
+	ctx, cancel := context.WithTimeout(tab, timeout)
+	defer cancel()
+	err = chromedp.Do(ctx, chromedp.Navigate(login), chromedp.SetValue(chromedp.CSS("#l-token"), token))
+	if err == nil {
+		// The click navigates away, which may end the click's own call.
+		if err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS("main form button"))); navigating(err) {
+			err = nil
+		}
+	}
+	for err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`location.pathname !== "/login"`, chromedp.WithPollingTimeout(timeout)))
+		if err == nil {
+			return nil
+		}
+		if navigating(err) && ctx.Err() == nil {
+			err = nil
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return fmt.Errorf("webbench: signing in at %s: %w", login, err)
+}
+
+// navigating reports whether err comes from a page being replaced under a
+// call, which a retry on the new page resolves.
+func navigating(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "context with specified id") || strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Inspected target navigated or closed")
 }
 
 const ready = `(() => { const m = document.getElementById("map"); return !!m && m.dataset.ready === "true"; })()`

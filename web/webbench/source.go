@@ -24,9 +24,10 @@ import (
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
-// Source is a read-only incident source (it implements web.Incidents)
-// holding synthetic incidents. Like the pipeline, it returns deep copies
-// made through JSON, so the map pays the copying cost the server pays.
+// Source is a read-only incident source holding synthetic incidents. It
+// implements web.Incidents and, like *pipeline.Pipeline, web.Summarised:
+// Incidents returns deep copies made through JSON as the pipeline does,
+// Summaries the summaries the map reads.
 type Source struct {
 	agreement *agreement.Agreement
 	incidents []*incident.Incident
@@ -120,6 +121,28 @@ func (s *Source) Agreement() *agreement.Agreement { return s.agreement }
 // any of an incident's.
 func (s *Source) Incidents(f pipeline.Filter) ([]*incident.Incident, error) {
 	var out []*incident.Incident
+	for _, inc := range s.selected(f) {
+		c, err := clone(inc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Summaries is what *pipeline.Pipeline offers the map (web.Summarised):
+// the same selection, summarised.
+func (s *Source) Summaries(f pipeline.Filter) ([]pipeline.Summary, error) {
+	var out []pipeline.Summary
+	for _, inc := range s.selected(f) {
+		out = append(out, pipeline.SummaryOf(inc))
+	}
+	return out, nil
+}
+
+func (s *Source) selected(f pipeline.Filter) []*incident.Incident {
+	var out []*incident.Incident
 	for _, inc := range s.incidents {
 		if f.Status == "" && !inc.Status.Open() || f.Status != "" && inc.Status != f.Status {
 			continue
@@ -127,16 +150,12 @@ func (s *Source) Incidents(f pipeline.Filter) ([]*incident.Incident, error) {
 		if len(f.Categories) > 0 && !slices.ContainsFunc(f.Categories, func(c vocab.Category) bool { _, ok := inc.Counts[c]; return ok }) {
 			continue
 		}
-		c, err := clone(inc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+		out = append(out, inc)
 		if f.Limit > 0 && len(out) == f.Limit {
 			break
 		}
 	}
-	return out, nil
+	return out
 }
 
 func clone(inc *incident.Incident) (*incident.Incident, error) {

@@ -12,7 +12,10 @@ import (
 	"github.com/pactwatch/pactwatch/web"
 )
 
-var _ web.Incidents = (*Source)(nil)
+var (
+	_ web.Incidents  = (*Source)(nil)
+	_ web.Summarised = (*Source)(nil)
+)
 
 func TestMonth(t *testing.T) {
 	a, err := agreement.ParseFS(examples.Ukraine, "agreement.yaml")
@@ -58,6 +61,10 @@ func TestMonth(t *testing.T) {
 	explosions[0].Status = incident.Rejected
 	if again, _, _ := src.Incident(explosions[0].ID); again.Status != incident.Verified {
 		t.Error("Incidents returned the source's own incident, not a copy")
+	}
+	sums, _ := src.Summaries(pipeline.Filter{Status: incident.Verified, Categories: []vocab.Category{vocab.Explosion}, Limit: 5})
+	if len(sums) != 5 || sums[0].ID != explosions[0].ID {
+		t.Errorf("summaries %v do not follow Incidents", sums)
 	}
 	// Deterministic.
 	again, _ := Month(a, 3000, end)
