@@ -48,9 +48,9 @@ func (h *Handler) mountCases() {
 		return
 	}
 	h.nav = append(h.nav, navItem{"/cases", "nav.cases"})
-	h.mux.HandleFunc("GET /cases", h.casesGet)
-	h.mux.HandleFunc("GET /cases/{id}", h.caseGet)
-	h.mux.HandleFunc("POST /cases/{id}/actions", h.caseAction)
+	h.mux.HandleFunc("GET /cases", h.public("cases", h.casesGet))
+	h.mux.HandleFunc("GET /cases/{id}", h.public("cases", h.caseGet))
+	h.mux.HandleFunc("POST /cases/{id}/actions", h.public("cases", h.caseAction))
 }
 
 // fullCase is whether the viewer sees the case in full: the API's

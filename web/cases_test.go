@@ -82,6 +82,28 @@ func TestCaseBoardVisibility(t *testing.T) {
 	}
 }
 
+// TestCasePagesClosedToThePublic: with --public-pages leaving out "cases"
+// and "scorecard", the public is sent to log in; a liaison still sees them.
+func TestCasePagesClosedToThePublic(t *testing.T) {
+	f := newCasesFake(t)
+	h, err := New(Options{Map: newFakeMap(0), Now: func() time.Time { return f.now }, Sessions: casesSessions,
+		Incidents: f, Responses: f, PublicPages: map[string]bool{"map": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/cases", "/cases/case-a", "/scorecard"} {
+		if code, _ := as(t, h, target, ""); code != http.StatusFound {
+			t.Errorf("public GET %s: %d, want 302 to the log-in page", target, code)
+		}
+		if code, _ := as(t, h, target, "uk-token"); code != http.StatusOK {
+			t.Errorf("liaison GET %s: %d, want 200", target, code)
+		}
+	}
+	if _, body := as(t, h, "/map", ""); strings.Contains(body, `href="/cases"`) || strings.Contains(body, `href="/scorecard"`) {
+		t.Error("the header offers the public closed pages")
+	}
+}
+
 func TestCaseBoardFilters(t *testing.T) {
 	h, _ := newCasesHandler(t)
 	for _, tc := range []struct {
