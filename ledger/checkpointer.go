@@ -82,6 +82,12 @@ type Checkpointer struct {
 	Interval time.Duration
 	// WitnessTimeout bounds each witness request; 0 means 5 s.
 	WitnessTimeout time.Duration
+	// WitnessGrace is how long, once Quorum witnesses cosigned, the
+	// others are still waited for; 0 means the Interval. A slow or
+	// unreachable witness beyond the quorum then delays publication by
+	// at most the grace, not by WitnessTimeout; its cosignature is asked
+	// again with the next checkpoint.
+	WitnessGrace time.Duration
 	// Leader, when set, elects the one signer among servers sharing a
 	// database; others only wait.
 	Leader Leader
@@ -474,11 +480,20 @@ func (c *Checkpointer) cosign(ctx context.Context, cp Checkpoint, signed []byte)
 		known int64
 		err   error
 	}
+	grace := c.WitnessGrace
+	if grace <= 0 {
+		grace = c.Interval
+	}
+	if grace <= 0 {
+		grace = time.Second
+	}
 	results := make(chan result, len(c.Witnesses))
+	asking, cancelAll := context.WithCancel(ctx)
+	defer cancelAll() // stragglers past the grace are abandoned
 	for _, w := range c.Witnesses {
 		old := c.known[w.Name()]
 		go func() {
-			ctx, cancel := context.WithTimeout(ctx, timeout)
+			ctx, cancel := context.WithTimeout(asking, timeout)
 			defer cancel()
 			sigs, known, err := c.askWitness(ctx, w, old, cp, signed)
 			results <- result{w.Name(), sigs, known, err}
@@ -487,18 +502,29 @@ func (c *Checkpointer) cosign(ctx context.Context, cp Checkpoint, signed []byte)
 	var sigs []note.Signature
 	var failures []string
 	cosigned := 0
+	var graceUp <-chan time.Time
+collect:
 	for range c.Witnesses {
-		r := <-results
+		var r result
+		select {
+		case r = <-results:
+		case <-graceUp:
+			failures = append(failures, "witnesses slower than the grace after the quorum were not waited for")
+			break collect
+		}
 		if r.known >= 0 {
 			c.known[r.name] = r.known
 		}
 		if r.err != nil {
 			failures = append(failures, r.err.Error())
-			continue
-		}
-		if len(r.sigs) > 0 {
+		} else if len(r.sigs) > 0 {
 			cosigned++
 			sigs = append(sigs, r.sigs...)
+		}
+		if cosigned >= c.Quorum && graceUp == nil {
+			t := time.NewTimer(grace)
+			defer t.Stop()
+			graceUp = t.C
 		}
 	}
 	if cosigned < c.Quorum {

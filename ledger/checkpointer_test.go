@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -278,5 +280,39 @@ func TestLoadLogKey(t *testing.T) {
 	}
 	if _, _, err := ledger.LoadLogKey("PRIVATE+KEY+x+00000000+AAAA"); err == nil {
 		t.Error("accepted a malformed key")
+	}
+}
+
+// A witness beyond the quorum that hangs delays publication by the grace,
+// not by the witness timeout, and misses only that checkpoint.
+func TestCheckpointerSlowWitnessBeyondQuorum(t *testing.T) {
+	ctx := context.Background()
+	m := ledgertest.New()
+	s, v := logKey(t)
+	fast, vf, _ := testWitness(t, "fast.example.org", 21, v)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // then the server notices the client leaving
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	_, hv, _ := testWitness(t, "hang.example.org", 22, v)
+	slow := &witness.Client{URL: hang.URL, Verifier: hv, HTTP: hang.Client()}
+	c := &ledger.Checkpointer{Source: m, Store: m, Signer: s, Verifier: v, Witnesses: []ledger.WitnessClient{slow, fast}, Quorum: 1,
+		WitnessTimeout: time.Minute, WitnessGrace: 20 * time.Millisecond}
+	grow(m, 5)
+	done := make(chan error, 1)
+	go func() { _, err := c.Publish(ctx); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Publish waited for the hanging witness")
+	}
+	_, msg, _ := m.LatestCheckpoint(ctx)
+	_, n, err := ledger.OpenCheckpoint(msg, v, vf)
+	if err != nil || ledger.CountSigners(n, []note.Verifier{vf}) != 1 {
+		t.Fatalf("want the fast witness's cosignature: %v\n%s", err, msg)
 	}
 }

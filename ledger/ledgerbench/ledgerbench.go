@@ -65,8 +65,8 @@ type Result struct {
 
 // Stats summarises timings.
 type Stats struct {
-	N                int
-	Median, P99, Max time.Duration
+	N                     int
+	Median, P95, P99, Max time.Duration
 }
 
 func stats(d []time.Duration) Stats {
@@ -74,7 +74,7 @@ func stats(d []time.Duration) Stats {
 		return Stats{}
 	}
 	slices.Sort(d)
-	return Stats{N: len(d), Median: d[len(d)/2], P99: d[min(len(d)-1, len(d)*99/100)], Max: d[len(d)-1]}
+	return Stats{N: len(d), Median: d[len(d)/2], P95: d[min(len(d)-1, len(d)*95/100)], P99: d[min(len(d)-1, len(d)*99/100)], Max: d[len(d)-1]}
 }
 
 func (s Stats) String() string {

@@ -11,6 +11,7 @@ import (
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/ledger/ledgerbench"
 	"github.com/pactwatch/pactwatch/ledger/ledgertest"
+	"github.com/pactwatch/pactwatch/store/storetest"
 )
 
 // TestSyntheticTreeIsRFC6962 checks the synthetic tree against the same
@@ -127,4 +128,38 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestMeasureDB runs the coverage measurement briefly through SQLite (and
+// PostgreSQL when PACTWATCH_TEST_POSTGRES is set). It asserts what was
+// measured, never how fast.
+func TestMeasureDB(t *testing.T) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			dsn := ""
+			if name == "postgres" {
+				dsn = storetest.PostgresSchema(t)
+			}
+			cfg := ledgerbench.DBConfig{DSN: dsn, Rate: 1000, Interval: 20 * time.Millisecond, Duration: 300 * time.Millisecond}
+			res, err := ledgerbench.MeasureDB(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Records != 300 || res.Coverage.N != 30 || res.Ack.N != 30 {
+				t.Errorf("measured %d records, %d coverages, %d acks; want 300, 30, 30", res.Records, res.Coverage.N, res.Ack.N)
+			}
+			if res.Checkpoints == 0 || res.Publish.N == 0 || res.Witness.N != res.Checkpoints {
+				t.Errorf("checkpoints %d, publish timings %d, witness timings %d", res.Checkpoints, res.Publish.N, res.Witness.N)
+			}
+			var out bytes.Buffer
+			if err := ledgerbench.RunDB(context.Background(), cfg, 1, &out); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"run 1: 300 observations acknowledged", "covered by a published checkpoint: median", "p95", "state file"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
 }
