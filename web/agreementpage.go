@@ -34,6 +34,8 @@ type agreementPage struct {
 	Zones       []agrZone
 	Commitments []agrCommitment
 	Protocols   []agrProtocol
+	// How reports become incidents and violations cases, in sentences.
+	Verification, Cases []string
 	FileName    string // what to call the file in the check instructions
 	ServerURL   string // this server, for the curl command
 }
@@ -191,6 +193,7 @@ func (h *Handler) agreementGet(w http.ResponseWriter, r *http.Request, a *agreem
 	for _, pr := range a.Protocols {
 		p.Protocols = append(p.Protocols, h.newAgrProtocol(v.locale, a, pr))
 	}
+	p.Verification, p.Cases = agreementSettings(v.locale, a)
 	v.Data = p
 	h.render(w, r, http.StatusOK, "agreement", v)
 }

@@ -206,3 +206,25 @@ func TestAgreementPageFromPipeline(t *testing.T) {
 		t.Error("/agreement does not show the pipeline's agreement")
 	}
 }
+
+// TestAgreementPageSettings: the verification and case settings are the
+// ones the pipeline runs with — the agreement's where it sets them.
+func TestAgreementPageSettings(t *testing.T) {
+	a := loadExample(t)
+	three := 3
+	a.Verification.Corroboration.MinIndependent = &three
+	a.Cases.TwoPersonRule = false
+	a.Cases.DisputePausesDeadlines = true
+	body := get(t, newAgreementHandler(t, a), "/agreement?lang=en").Body.String()
+	for _, s := range []string{
+		"An incident is corroborated by 3 reports from different reporters and kinds of source.",
+		"graded A/B corroborates it too",
+		"One analyst confirms a case.",
+		"A party&#39;s open dispute pauses the case&#39;s response deadlines.",
+		"A violation opens a case when it is at least serious.",
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+}
