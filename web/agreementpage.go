@@ -36,8 +36,8 @@ type agreementPage struct {
 	Protocols   []agrProtocol
 	// How reports become incidents and violations cases, in sentences.
 	Verification, Cases []string
-	FileName    string // what to call the file in the check instructions
-	ServerURL   string // this server, for the curl command
+	FileName            string // what to call the file in the check instructions
+	ServerURL           string // this server, for the curl command
 }
 
 type agrGuarantor struct {
