@@ -186,7 +186,7 @@ func (h *Handler) fullIncident(r *http.Request, v *view, viewer Viewer, inc *inc
 
 func (h *Handler) publicIncident(r *http.Request, v *view, inc *incident.Incident, p *incidentPage) error {
 	p.Public = incident.Public(inc)
-	p.Where, p.OriginAt = discText(v.locale, p.Public.Location), discText(v.locale, p.Public.Origin)
+	p.Where, p.OriginAt = publicDiscText(v.locale, p.Public.Location), publicDiscText(v.locale, p.Public.Origin)
 	p.When = timeSpan(v.locale, p.Public.First, p.Public.Last)
 	for _, c := range inc.Categories() {
 		p.PublicCategories = append(p.PublicCategories, categoryCount{c, p.Public.Counts[c]})
@@ -206,7 +206,7 @@ func (h *Handler) publicIncident(r *http.Request, v *view, inc *incident.Inciden
 		}
 		po := publicObsView{PublicObservation: observation.Public(rec)}
 		if t := po.Target; t != nil {
-			po.TargetAt = spotText(v.locale, t.Lat, t.Lon, t.UncertaintyM/1000)
+			po.TargetAt = spotText(v.locale, t.Lat, t.Lon, t.UncertaintyM/1000, 2)
 		}
 		p.PublicObservations = append(p.PublicObservations, po)
 	}

@@ -314,15 +314,25 @@ func discText(l *locale, d *incident.Disc) string {
 	if d == nil {
 		return ""
 	}
-	return spotText(l, d.Point[1], d.Point[0], d.RadiusKm)
+	return spotText(l, d.Point[1], d.Point[0], d.RadiusKm, 4)
 }
 
-func spotText(l *locale, lat, lon, radiusKm float64) string {
+// publicDiscText is discText for a public projection's position: two
+// decimals, as many as its grid (0.05°) has, so the text claims no more
+// precision than the position keeps.
+func publicDiscText(l *locale, d *incident.Disc) string {
+	if d == nil {
+		return ""
+	}
+	return spotText(l, d.Point[1], d.Point[0], d.RadiusKm, 2)
+}
+
+func spotText(l *locale, lat, lon, radiusKm float64, digits int) string {
 	r := math.Round(radiusKm*10) / 10
 	if radiusKm < 1 {
 		r = math.Round(radiusKm*100) / 100
 	}
-	return fmt.Sprintf("%.4f, %.4f ", lat, lon) + l.T("review.radius", "Km", l.Number(r))
+	return fmt.Sprintf("%.*f, %.*f ", digits, lat, digits, lon) + l.T("review.radius", "Km", l.Number(r))
 }
 
 // gazetteer names places on the review pages (read only).

@@ -225,7 +225,7 @@ func TestIncidentPageRoles(t *testing.T) {
 				t.Errorf("%q: public page shows %q", token, secret)
 			}
 		}
-		if !strings.Contains(body, "47.6000, 36.5000") { // the public grid
+		if !strings.Contains(body, "47.60, 36.50 ±") { // the public grid
 			t.Errorf("%q: public page lacks the coarsened position", token)
 		}
 	}
