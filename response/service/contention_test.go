@@ -21,16 +21,34 @@ import (
 )
 
 // countingStore is one server's store handle: it notes every record its
-// own appends stored (not the ones the store found stored already).
+// own appends stored (not the ones the store found stored already), and
+// how often it was granted the leadership.
 type countingStore struct {
 	store.Store
 	mu     sync.Mutex
 	stored map[string]int
+	leads  int
+}
+
+func (s *countingStore) TryLead(ctx context.Context, name string) (context.Context, func(), bool, error) {
+	lead, release, ok, err := s.Store.TryLead(ctx, name)
+	if ok {
+		s.mu.Lock()
+		s.leads++
+		s.mu.Unlock()
+	}
+	return lead, release, ok, err
+}
+
+func (s *countingStore) leadership() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leads
 }
 
 func newCountingStore(t *testing.T, dsn string, now func() time.Time) *countingStore {
 	t.Helper()
-	st, err := store.Open(context.Background(), dsn, store.Options{Now: now, LeaderCheck: 50 * time.Millisecond})
+	st, err := store.Open(context.Background(), dsn, store.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,8 +266,13 @@ func twoServers(t *testing.T, dsn, mode string) {
 			t.Errorf("%s stored by %d appends (server 0: %d, server 1: %d)", id, n, by[0][id], by[1][id])
 		}
 	}
-	if mode == "loop" && len(by[0]) > 0 && len(by[1]) > 0 {
+	// With the lock, and the leadership granted once (it may pass to the
+	// other server when a slow machine misses a liveness check), one
+	// server stored everything.
+	if grants := stores[0].leadership() + stores[1].leadership(); mode == "loop" && grants == 1 && len(by[0]) > 0 && len(by[1]) > 0 {
 		t.Errorf("both servers stored transitions (%d and %d) while one held the lock throughout", len(by[0]), len(by[1]))
+	} else if mode == "loop" && grants != 1 {
+		t.Logf("the leadership was granted %d times", grants)
 	}
 	t.Logf("%s: %d transitions, stored %d by server 0 and %d by server 1", mode, len(got), len(by[0]), len(by[1]))
 
