@@ -215,9 +215,15 @@ type mission struct {
 // step is one round: submit [st, en)'s observations, review, decide cases,
 // let the server's work happen, liaisons act.
 func (s *mission) step(ctx context.Context, obs []dated, st, en time.Time, dayLast bool, end time.Time) error {
+	// The deadlines and report times that fall within the step pass at
+	// their time, before the step's reports arrive.
+	arrive := en.Add(-2 * time.Minute)
+	if err := s.until(ctx, arrive); err != nil {
+		return err
+	}
 	// The step's reports arrive shortly before its end: every report is
 	// received on the day it was observed.
-	s.cfg.Clock.Advance(en.Add(-2 * time.Minute))
+	s.cfg.Clock.Advance(arrive)
 	batches := map[*Monitor][]observation.Observation{}
 	var order []*Monitor
 	for _, d := range obs {
@@ -272,20 +278,27 @@ func (s *mission) step(ctx context.Context, obs []dated, st, en time.Time, dayLa
 	if err := s.cases(ctx, dayLast); err != nil {
 		return err
 	}
-	// The deadlines that fall within the step pass at their time: the
-	// scheduler ticks and late guarantors act then.
+	if err := s.until(ctx, en); err != nil {
+		return err
+	}
+	s.cfg.Clock.Advance(en)
+	return s.serverWork(ctx)
+}
+
+// until moves the clock through the deadlines, cutoffs and report times
+// before t, one at a time: the scheduler ticks and late guarantors act at
+// each, so that every record is stamped in order.
+func (s *mission) until(ctx context.Context, t time.Time) error {
 	for {
 		d := s.nextLook()
-		if d.IsZero() || !d.Before(en) {
-			break
+		if d.IsZero() || !d.Before(t) {
+			return nil
 		}
 		s.cfg.Clock.Advance(d)
 		if err := s.serverWork(ctx); err != nil {
 			return err
 		}
 	}
-	s.cfg.Clock.Advance(en)
-	return s.serverWork(ctx)
 }
 
 // nextLook is the earliest time after the clock's when a case's steps

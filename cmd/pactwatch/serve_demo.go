@@ -82,7 +82,7 @@ func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) err
 	}
 	took := time.Since(began)
 	fmt.Fprintf(stdout, "demo: %d days and today (%s to %s), %d monitors, %d observations; analysts decided %d incidents (%d verified, %d rejected, %d disputed); %d cases (%d confirmed, %d remedied, %d withdrawn), %d protocol runs; guarantors' steps %d on time, %d late, %d missed; %d daily reports published; in %.1f s\n",
-		res.Days, res.Start.Format(time.DateOnly), res.End.In(a.agreement.Location()).Format("2006-01-02 15:04 MST"), res.Monitors, res.Observations,
+		res.Days, res.Start.In(a.agreement.Location()).Format(time.DateOnly), res.End.In(a.agreement.Location()).Format("2006-01-02 15:04 MST"), res.Monitors, res.Observations,
 		res.Incidents, res.Verified, res.Rejected, res.Disputed, res.Cases, res.Confirmed, res.Remedied, res.Withdrawn,
 		res.Runs, res.OnTime, res.Late, res.Missed, res.Reports, took.Seconds())
 	fmt.Fprintf(stdout, "  demo analyst: token in %s; try: pactwatch incidents list --server %s --token-file %s\n",
