@@ -28,10 +28,11 @@ import (
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stderr, "Usage: pactwatch bench ingest|store|ledger|web|notify [flags]\n\nMeasure pactwatch's speed and print the figures.\n\n"+
+		fmt.Fprint(stderr, "Usage: pactwatch bench ingest|store|ledger|checkpoint|web|notify [flags]\n\nMeasure pactwatch's speed and print the figures.\n\n"+
 			"  ingest   signed observations through the HTTP intake of a server on loopback (single requests and batches)\n"+
 			"  store    records appended to store and ledger in batches (no signature checks)\n"+
-			"  ledger   inclusion and consistency proofs at 10M entries, and time to a published checkpoint\n"+
+			"  ledger   inclusion and consistency proofs at 10M entries, and time to a published checkpoint (in memory)\n"+
+			"  checkpoint  store acknowledgement to published cosigned checkpoint, through SQLite or PostgreSQL\n"+
 			"  web      the map page with a month of incidents in headless Chromium, until every marker is drawn\n"+
 			"  notify   outbox writes in the state change's transaction, webhook delivery, the response scheduler with 10,000 open steps\n\n"+
 			"Run `pactwatch bench <what> -h` for its flags.\n")
@@ -47,12 +48,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchLedger(ctx, args[1:], stdout, stderr)
 	case "store":
 		return benchStore(ctx, args[1:], stdout, stderr)
+	case "checkpoint":
+		return benchCheckpoint(ctx, args[1:], stdout, stderr)
 	case "web":
 		return benchWeb(ctx, args[1:], stdout, stderr)
 	case "notify":
 		return benchNotify(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "pactwatch bench: unknown benchmark %q (want ingest, store, ledger, web or notify)\n", args[0])
+	fmt.Fprintf(stderr, "pactwatch bench: unknown benchmark %q (want ingest, store, ledger, checkpoint, web or notify)\n", args[0])
 	return errUsage
 }
 
