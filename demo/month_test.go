@@ -180,7 +180,7 @@ func TestDayPlan(t *testing.T) {
 
 // testServer is a server with its pipeline and response service on a
 // fake real clock, the demo clock over it, and the month's hooks.
-func testServer(t *testing.T, real func() time.Time, days int) (Config, *service.Service) {
+func testServer(t testing.TB, real func() time.Time, days int) (Config, *service.Service) {
 	t.Helper()
 	ctx := t.Context()
 	a, err := agreement.Default()
@@ -284,5 +284,23 @@ func TestMonth(t *testing.T) {
 	}
 	if a.Confirmed < 3 || a.Remedied == 0 || a.Runs < a.Confirmed || a.OnTime == 0 || a.Late == 0 || a.Missed == 0 {
 		t.Errorf("cases and steps: %+v", a)
+	}
+}
+
+// BenchmarkMonth replays a week through a server per iteration: the
+// seeding's speed (serve --demo prints the month's figure).
+func BenchmarkMonth(b *testing.B) {
+	now := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
+	real := func() time.Time { return now }
+	for b.Loop() {
+		b.StopTimer()
+		cfg, _ := testServer(b, real, 7)
+		b.StartTimer()
+		res, err := Month(b.Context(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Observations), "observations/op")
+		b.ReportMetric(float64(res.Incidents), "decisions/op")
 	}
 }
