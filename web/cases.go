@@ -54,14 +54,10 @@ func (h *Handler) mountCases() {
 }
 
 // fullCase is whether the viewer sees the case in full: the API's
-// reviewer, or a liaison of the case's party (server/review.go ownCase).
+// reviewer (analysts, auditors, admins), or a liaison of the case's party
+// (server/review.go ownCase).
 func fullCase(v Viewer, c *compliance.Case) bool {
-	return reviewerOfCases(v) || (v.Role.NeedsOf() && v.Of != "" && c.Group.Party == v.Of)
-}
-
-// reviewerOfCases is the API's reviewer: analysts, auditors and admins.
-func reviewerOfCases(v Viewer) bool {
-	return v.Role == vocab.RoleAnalyst || v.Role.ReadsEverything()
+	return reviewer(v) || (v.Role.NeedsOf() && v.Of != "" && c.Group.Party == v.Of)
 }
 
 // stepActor is the actor whose steps the viewer records (engine's
@@ -349,7 +345,7 @@ func (h *Handler) casesGet(w http.ResponseWriter, r *http.Request) {
 		Query: caseQuery{Status: qs.Get("status"), Commitment: qs.Get("commitment"), Party: qs.Get("party"),
 			Guarantor: qs.Get("guarantor"), Mine: qs.Get("mine") != ""},
 		Page:      1,
-		Full:      reviewerOfCases(viewer),
+		Full:      reviewer(viewer),
 		CanMine:   stepActor(viewer) != "",
 		Countdown: h.countdownText(v),
 	}
@@ -778,6 +774,9 @@ func (h *Handler) actionErrorText(v *view, err error) string {
 		case pe.Code == pactwatch.EINVALID && pe.Field == "action.kind":
 			return v.T("cases.error.kind")
 		}
+	}
+	if pactwatch.ErrorCode(err) == pactwatch.EUNAVAILABLE {
+		return v.T("error.unavailable")
 	}
 	if httpStatus(pactwatch.ErrorCode(err)) >= 500 {
 		h.opts.Logger.Error("web: recording an action", "err", err)

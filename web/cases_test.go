@@ -481,3 +481,26 @@ func BenchmarkScorecardPage(b *testing.B) {
 		}
 	}
 }
+
+// FuzzCaseBoardQuery: whatever the query, the board answers 200 or 400,
+// never an error page of its own making, and never shows the public a
+// case that is not confirmed.
+func FuzzCaseBoardQuery(f *testing.F) {
+	for _, q := range []string{"status=candidate", "commitment=ceasefire&party=russia", "guarantor=coalition&page=2",
+		"mine=1", "page=-1", "status=%ff", "party=joint&guarantor=mission"} {
+		f.Add(q)
+	}
+	h, _ := newCasesHandler(f)
+	f.Fuzz(func(t *testing.T, query string) {
+		if _, err := url.ParseRequestURI("/cases?" + query); err != nil || strings.ContainsAny(query, "# ") {
+			return // not a request line a browser sends
+		}
+		code, body := as(t, h, "/cases?"+query, "")
+		if code != http.StatusOK && code != http.StatusBadRequest {
+			t.Fatalf("%q: status %d", query, code)
+		}
+		if strings.Contains(body, `data-case="case-c"`) {
+			t.Fatalf("%q: the public sees the candidate case-c", query)
+		}
+	})
+}
