@@ -126,8 +126,11 @@ type Delivery struct {
 	Elapsed    time.Duration
 	PerSec     float64
 	Duplicates int       // receipts of a key already received (at-least-once)
-	Latency    Latencies // commit of the state change → receipt
+	Latency    Latencies // commit of the state change → receipt, workers waking on their interval
 	Changes    int       // state changes in the latency phase
+	// WokenLatency is Latency with the workers also woken by each append
+	// (Deliverer.Wake = Service.Appended).
+	WokenLatency Latencies
 }
 
 // Tick is the scheduler phase's figures.
@@ -165,6 +168,7 @@ outbox enqueue: %d state changes (%d transitions, %d messages, one transaction e
   without subscriptions (no messages):  %.0f changes/s, p50 %v, p99 %v
 delivery: %d messages to a loopback receiver checking signatures, %d workers, batches of %d: %.0f deliveries/s (%v), %d duplicates
   state change → receipt: %d messages from %d changes at %d/s, idle worker interval %v: p50 %v, p99 %v, max %v
+  the same, workers also woken by each append (Deliverer.Wake): p50 %v, p99 %v, max %v
 scheduler: %d open steps in %d runs: rebuilt from the store in %v; idle tick p50 %v, p99 %v (deadline scan alone %v)
   burst: one tick stored %d overdue transitions and %d messages in %v
 `, db, cfg.Subscribers,
@@ -172,6 +176,7 @@ scheduler: %d open steps in %d runs: rebuilt from the store in %v; idle tick p50
 		e.BasePerSec, r(e.BaseLatency.P50), r(e.BaseLatency.P99),
 		d.Messages, cfg.Workers, cfg.Batch, d.PerSec, d.Elapsed.Round(time.Millisecond), d.Duplicates,
 		d.Latency.N, d.Changes, cfg.Rate, cfg.Interval, r(d.Latency.P50), r(d.Latency.P99), r(d.Latency.Max),
+		r(d.WokenLatency.P50), r(d.WokenLatency.P99), r(d.WokenLatency.Max),
 		t.OpenSteps, t.Runs, r(t.Load), r(t.Idle.P50), r(t.Idle.P99), r(t.Scan),
 		t.Burst, t.BurstMessages, r(t.BurstTime))
 	return err
@@ -332,7 +337,10 @@ type Changer struct {
 	Engine  *response.Engine
 	Journal *journalstore.Journal
 	Prefix  string
-	n       int
+	// Appended, if set, receives a value (without blocking) after each
+	// change, as service.Service.Appended does: the workers' Wake.
+	Appended chan struct{}
+	n        int
 }
 
 // NewChanger returns a Changer on st whose cases are named prefix-N.
@@ -351,7 +359,16 @@ func (c *Changer) Change(ctx context.Context) ([]response.Transition, error) {
 		return nil, err
 	}
 	c.n++
-	return ts, c.Journal.Append(ctx, ts)
+	if err := c.Journal.Append(ctx, ts); err != nil {
+		return nil, err
+	}
+	if c.Appended != nil {
+		select {
+		case c.Appended <- struct{}{}:
+		default:
+		}
+	}
+	return ts, nil
 }
 
 // subscribedKeys returns the idempotency keys of the messages ts call for
@@ -469,14 +486,15 @@ func (rc *Receiver) at(id string) (time.Time, bool) {
 	return t, ok
 }
 
-// Workers runs n delivery workers on st until the returned stop is called.
-func (b *Bench) Workers(st store.Store, n int, every time.Duration) (stop func()) {
+// Workers runs n delivery workers on st, woken by wake if not nil, until
+// the returned stop is called.
+func (b *Bench) Workers(st store.Store, n int, every time.Duration, wake <-chan struct{}) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	p := notify.DefaultPolicy()
 	p.Batch = b.cfg.Batch
 	for range n {
-		d := &service.Deliverer{Store: st, Signer: b.Signer, Policy: p, Now: time.Now}
+		d := &service.Deliverer{Store: st, Signer: b.Signer, Policy: p, Now: time.Now, Wake: wake}
 		wg.Go(func() { d.Run(ctx, every) })
 	}
 	return func() { cancel(); wg.Wait() }
@@ -546,7 +564,7 @@ func (b *Bench) delivery(ctx context.Context) (Delivery, error) {
 		return res, err
 	}
 	begin := time.Now()
-	stop := b.Workers(st, b.cfg.Workers, b.cfg.Interval)
+	stop := b.Workers(st, b.cfg.Workers, b.cfg.Interval, nil)
 	err = waitReceived(ctx, rc, n)
 	res.Elapsed = time.Since(begin)
 	stop()
@@ -555,58 +573,85 @@ func (b *Bench) delivery(ctx context.Context) (Delivery, error) {
 	}
 	res.Messages, res.PerSec = n, float64(n)/res.Elapsed.Seconds()
 
-	// Latency: state changes at a steady rate while the workers run.
-	st, err = b.Open(ctx, "latency", time.Now)
+	// Latency: state changes at a steady rate while the workers run, first
+	// waking on their interval only, then also on each append.
+	expect := n
+	for _, wake := range []bool{false, true} {
+		lat, changes, err := b.latency(ctx, hs.URL, rc, &expect, wake)
+		if err != nil {
+			return res, err
+		}
+		if wake {
+			res.WokenLatency = lat
+		} else {
+			res.Latency, res.Changes = lat, changes
+		}
+	}
+	_, res.Duplicates, _ = rc.Received()
+	return res, nil
+}
+
+// latency makes state changes at cfg.Rate for cfg.Duration on a fresh
+// store whose subscriptions go to receiver, and returns the delays from
+// each change's commit to the receipt of its messages. expect counts the
+// messages rc has received so far, and is moved on.
+func (b *Bench) latency(ctx context.Context, receiver string, rc *Receiver, expect *int, wake bool) (Latencies, int, error) {
+	name := map[bool]string{false: "latency", true: "woken"}[wake]
+	st, err := b.Open(ctx, name, time.Now)
 	if err != nil {
-		return res, err
+		return Latencies{}, 0, err
 	}
 	if err := st.SetAllowlist(ctx, []string{"127.0.0.1"}); err != nil {
-		return res, err
+		return Latencies{}, 0, err
 	}
-	if err := b.Subscribe(ctx, st, b.cfg.Subscribers, hs.URL+"/latency"); err != nil {
-		return res, err
+	if err := b.Subscribe(ctx, st, b.cfg.Subscribers, receiver+"/"+name); err != nil {
+		return Latencies{}, 0, err
 	}
-	stop = b.Workers(st, b.cfg.Workers, b.cfg.Interval)
+	ch := b.NewChanger(st, name, time.Now)
+	var signal <-chan struct{}
+	if wake {
+		ch.Appended = make(chan struct{}, 1)
+		signal = ch.Appended
+	}
+	stop := b.Workers(st, b.cfg.Workers, b.cfg.Interval, signal)
 	defer stop()
-	ch := b.NewChanger(st, "latency", time.Now)
 	committed := map[string]time.Time{} // message id as the receiver notes it → commit
 	tick := time.NewTicker(time.Second / time.Duration(b.cfg.Rate))
 	defer tick.Stop()
-	end := time.Now().Add(b.cfg.Duration)
-	for time.Now().Before(end) {
+	changes := 0
+	for end := time.Now().Add(b.cfg.Duration); time.Now().Before(end); {
 		select {
 		case <-ctx.Done():
-			return res, ctx.Err()
+			return Latencies{}, 0, ctx.Err()
 		case <-tick.C:
 		}
 		ts, err := ch.Change(ctx)
 		if err != nil {
-			return res, err
+			return Latencies{}, 0, err
 		}
 		at := time.Now()
 		keys, err := subscribedKeys(ts)
 		if err != nil {
-			return res, err
+			return Latencies{}, 0, err
 		}
 		for _, k := range keys {
-			committed["/latency "+k] = at
+			committed["/"+name+" "+k] = at
 		}
-		res.Changes++
+		changes++
 	}
-	if err := waitReceived(ctx, rc, n+len(committed)*b.cfg.Subscribers); err != nil {
-		return res, err
+	*expect += len(committed) * b.cfg.Subscribers
+	if err := waitReceived(ctx, rc, *expect); err != nil {
+		return Latencies{}, 0, err
 	}
 	var lat []time.Duration
 	for id, at := range committed {
 		got, ok := rc.at(id)
 		if !ok {
-			return res, fmt.Errorf("%s never arrived", id)
+			return Latencies{}, 0, fmt.Errorf("%s never arrived", id)
 		}
 		lat = append(lat, got.Sub(at))
 	}
-	res.Latency = summarise(lat)
-	_, res.Duplicates, _ = rc.Received()
-	return res, nil
+	return summarise(lat), changes, nil
 }
 
 // Fill confirms ceasefire cases a minute apart from T0 on st until at

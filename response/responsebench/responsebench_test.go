@@ -21,7 +21,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + out.String())
-	for _, want := range []string{"changes/s", "deliveries/s", "state change → receipt", "open steps in", "idle tick", "burst"} {
+	for _, want := range []string{"changes/s", "deliveries/s", "state change → receipt", "woken by each append", "open steps in", "idle tick", "burst"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
@@ -95,7 +95,7 @@ func BenchmarkDelivery(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
-		stop := bn.Workers(st, 2, time.Second)
+		stop := bn.Workers(st, 2, time.Second, nil)
 		err = waitReceived(ctx, rc, n)
 		b.StopTimer()
 		stop()

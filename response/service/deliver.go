@@ -21,6 +21,10 @@ type Deliverer struct {
 	Now     func() time.Time
 	Log     *slog.Logger
 	Timeout time.Duration // per request (default 10 s)
+	// Wake, if set, starts a pass at once when it receives (Service.Appended:
+	// transitions were just stored with their messages) instead of at the
+	// next interval.
+	Wake <-chan struct{}
 }
 
 // RunOnce makes one delivery pass with the current allow-list.
@@ -47,10 +51,11 @@ func (d *Deliverer) RunOnce(ctx context.Context) (notify.Stats, error) {
 	return w.RunOnce(ctx)
 }
 
-// Run delivers every interval until ctx ends, passing again at once while
-// passes come back with a full batch (a backlog drains at the receivers'
-// pace, not one batch per interval); outbox errors are logged and retried
-// at the next pass (the messages stay in the outbox).
+// Run delivers every interval, and whenever Wake receives, until ctx ends,
+// passing again at once while passes come back with a full batch (a
+// backlog drains at the receivers' pace, not one batch per interval);
+// outbox errors are logged and retried at the next pass (the messages stay
+// in the outbox).
 func (d *Deliverer) Run(ctx context.Context, every time.Duration) {
 	log := d.Log
 	if log == nil {
@@ -78,6 +83,7 @@ func (d *Deliverer) Run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-d.Wake: // nil: never
 		}
 	}
 }

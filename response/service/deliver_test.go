@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/notify"
 	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/store"
@@ -59,4 +60,59 @@ func TestDelivererDrainsBacklog(t *testing.T) {
 	if len(rc.bad) > 0 || len(rc.attempts) != n {
 		t.Fatalf("%d attempts for %d messages, bad signatures %v", len(rc.attempts), n, rc.bad)
 	}
+}
+
+// TestDelivererWakesOnAppend: with Wake = Service.Appended, a state
+// change's webhook leaves as soon as it is stored, not at the worker's
+// next interval (an hour here, which the test would otherwise wait for).
+func TestDelivererWakesOnAppend(t *testing.T) {
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a, err := agreement.Load("../testdata/agreement.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	signer := notify.Signer{KeyID: "k", Key: key}
+	rc := &receiver{got: map[string]int{}, pub: signer.PublicKey(), now: time.Now}
+	hs := httptest.NewServer(rc)
+	t.Cleanup(hs.Close)
+	if err := st.SetAllowlist(t.Context(), []string{"127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutSubscription(t.Context(), notify.Subscription{ID: "hook-b", Actor: "b", URL: hs.URL, By: "admin", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// A first message, so that the test knows when the first pass is over
+	// and the worker waits.
+	probe := notify.Message{ID: "hook-b/probe", Subscription: "hook-b", URL: hs.URL, Key: "probe", Body: []byte(`{}`), Created: time.Now(), NextAttempt: time.Now()}
+	if err := st.Enqueue(t.Context(), probe); err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(st, a, time.Now, nil)
+	d := &service.Deliverer{Store: st, Signer: signer, Now: time.Now, Wake: svc.Appended()}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { d.Run(ctx, time.Hour) })
+	defer wg.Wait()
+	defer cancel()
+	waitFor(t, "the first pass", func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		return rc.got["probe"] == 1
+	})
+
+	e := &env{t: t, st: st}
+	e.confirm("case-1", 0)
+	if _, err := svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the webhook of the stored transition", func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		return rc.got["case-1/respond/started#b"] == 1
+	})
 }

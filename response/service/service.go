@@ -38,7 +38,8 @@ type Service struct {
 	mu         sync.Mutex
 	journal    *journalstore.Journal
 	sched      *response.Scheduler
-	caseCursor int64 // next ledger index of the case records followed
+	caseCursor int64         // next ledger index of the case records followed
+	appended   chan struct{} // a pending "transitions stored" signal (capacity 1)
 }
 
 // New builds the service; Load (or the first Tick) reads the store.
@@ -50,8 +51,14 @@ func New(st store.Store, a *agreement.Agreement, now func() time.Time, log *slog
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{Store: st, Agreement: a, Now: now, Log: log,
-		journal: &journalstore.Journal{Store: st, Now: now}}
+		journal: &journalstore.Journal{Store: st, Now: now}, appended: make(chan struct{}, 1)}
 }
+
+// Appended receives a value after this service stored transitions (and so,
+// perhaps, webhook messages): give it to Deliverer.Wake so that messages
+// leave at once rather than at the worker's next interval. Signals do not
+// pile up: one pending value stands for any number of appends.
+func (s *Service) Appended() <-chan struct{} { return s.appended }
 
 // reset drops the engine: the next use rebuilds it from the journal (after
 // a failed append its state may hold a change the store refused).
@@ -92,6 +99,10 @@ func (s *Service) append(ctx context.Context, ts []response.Transition) error {
 	if err := s.journal.Append(ctx, ts); err != nil {
 		s.reset()
 		return err
+	}
+	select {
+	case s.appended <- struct{}{}:
+	default: // a wake-up is pending already
 	}
 	return s.sched.Sync(ctx)
 }
