@@ -36,18 +36,26 @@ type overviewPage struct {
 	Unavailable bool
 
 	Compliance bool      // the counts are violations; Cases and steps are known
-	Cases      []caseRow // open cases the viewer may see, oldest first
+	Cases      []caseRow // open cases the viewer may see, most recent first, at most overviewRows
+	OpenCases  int       // all of them
+	MoreCases  int       // those not listed
 	Responses  bool      // protocol steps are known (a response service runs)
 	Due        []stepRow // pending steps due within overviewDueWithin, soonest first
 	Overdue    []stepRow // overdue steps, longest overdue first
 	StepTables []stepTable
 }
 
-// stepTable is the overdue or the due steps, as the template lists them.
+// stepTable is the overdue or the due steps, as the template lists them:
+// the first overviewRows, and how many more there are.
 type stepTable struct {
 	ID, Title, None string
 	Rows            []stepRow
+	More            int
 }
+
+// overviewRows is how many cases, and steps of each kind, the overview
+// lists: it summarises, and the case board (/cases) has them all.
+const overviewRows = 10
 
 // countRow is one line of a 24 h / 7 d table.
 type countRow struct {
@@ -157,6 +165,9 @@ func (h *Handler) complianceOverview(ctx context.Context, v *view, viewer Viewer
 		}
 		p.Cases = append(p.Cases, row)
 	}
+	slices.SortStableFunc(p.Cases, func(a, b caseRow) int { return b.Since.Compare(a.Since) })
+	p.OpenCases = len(p.Cases)
+	p.Cases, p.MoreCases = firstRows(p.Cases)
 	if h.opts.Responses == nil {
 		return nil
 	}
@@ -183,11 +194,21 @@ func (h *Handler) complianceOverview(ctx context.Context, v *view, viewer Viewer
 	}
 	slices.SortFunc(p.Due, byDeadline)
 	slices.SortFunc(p.Overdue, byDeadline)
+	overdue, moreOverdue := firstRows(p.Overdue)
+	due, moreDue := firstRows(p.Due)
 	p.StepTables = []stepTable{
-		{ID: "steps-overdue-table", Title: "overview.overdue", None: "overview.no_overdue", Rows: p.Overdue},
-		{ID: "steps-due-table", Title: "overview.due", None: "overview.no_due", Rows: p.Due},
+		{ID: "steps-overdue-table", Title: "overview.overdue", None: "overview.no_overdue", Rows: overdue, More: moreOverdue},
+		{ID: "steps-due-table", Title: "overview.due", None: "overview.no_due", Rows: due, More: moreDue},
 	}
 	return nil
+}
+
+// firstRows keeps the first overviewRows rows and says how many it left out.
+func firstRows[T any](rows []T) ([]T, int) {
+	if len(rows) <= overviewRows {
+		return rows, 0
+	}
+	return rows[:overviewRows], len(rows) - overviewRows
 }
 
 // agreementNames names commitments and actors as the agreement does; a
@@ -231,7 +252,11 @@ func seesCase(viewer Viewer, c *compliance.Case) bool {
 func dueSteps(caseID string, runs []*response.Run, now time.Time) (due, overdue []stepRow) {
 	for _, run := range runs {
 		for _, st := range run.Steps {
-			row := stepRow{Case: caseID, Step: st.ID, Actor: st.Actor, Action: string(st.Action), Deadline: st.Deadline}
+			action := st.Action
+			if !action.Valid() {
+				action = vocab.ActionOther
+			}
+			row := stepRow{Case: caseID, Step: st.ID, Actor: st.Actor, Action: string(action), Deadline: st.Deadline}
 			switch {
 			case st.State == response.Overdue, st.State == response.Pending && !st.Deadline.After(now):
 				overdue = append(overdue, row)

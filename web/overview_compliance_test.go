@@ -145,10 +145,12 @@ func TestOverviewFromCompliance(t *testing.T) {
 		name, token string
 		cases       []string
 	}{
-		{"public: confirmed cases", "", []string{"case-confirmed-ru", "case-confirmed-joint"}},
-		{"analyst: every open case", "analyst-token", []string{"case-candidate-ru", "case-confirmed-ru", "case-confirmed-joint"}},
-		{"party liaison: own candidate too", "ru-token", []string{"case-candidate-ru", "case-confirmed-ru", "case-confirmed-joint"}},
-		{"other party's liaison: confirmed only", "ua-token", []string{"case-confirmed-ru", "case-confirmed-joint"}},
+		// Most recent first (confirmed, else opened): the candidate 1 h
+		// ago, the joint case 9 h, the Russian one 48 h.
+		{"public: confirmed cases", "", []string{"case-confirmed-joint", "case-confirmed-ru"}},
+		{"analyst: every open case", "analyst-token", []string{"case-candidate-ru", "case-confirmed-joint", "case-confirmed-ru"}},
+		{"party liaison: own candidate too", "ru-token", []string{"case-candidate-ru", "case-confirmed-joint", "case-confirmed-ru"}},
+		{"other party's liaison: confirmed only", "ua-token", []string{"case-confirmed-joint", "case-confirmed-ru"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,6 +238,35 @@ func TestOverviewWithoutResponses(t *testing.T) {
 	body := get(t, newComplianceOverviewHandler(t, src, nil), "/?lang=ru").Body.String()
 	if !strings.Contains(body, `id="open-cases-table"`) || strings.Contains(body, `id="ov-steps"`) {
 		t.Error("want cases and no steps without a response service")
+	}
+}
+
+// TestOverviewListsAreShort: the overview lists the ten most recent open
+// cases and the first ten steps of each kind, counts all of them, and
+// links the case board for the rest.
+func TestOverviewListsAreShort(t *testing.T) {
+	src, resp := ovSources()
+	src.cases = nil
+	resp.runs = map[string][]*response.Run{}
+	for i := range 25 {
+		id := "case-" + strconv.Itoa(100+i)
+		src.cases = append(src.cases, &compliance.Case{ID: id, Status: compliance.Confirmed, Severity: compliance.Serious, Confirmed: testNow.Add(-time.Duration(i) * time.Hour)})
+		resp.runs[id] = []*response.Run{{ID: id + "/p", Case: id, Steps: []*response.Step{
+			{Key: "a/uk", ID: "a", Actor: "uk", Action: vocab.ActionConsult, State: response.Overdue, Deadline: testNow.Add(-time.Duration(i) * time.Minute)},
+		}}}
+	}
+	body := get(t, newComplianceOverviewHandler(t, src, resp), "/?lang=en").Body.String()
+	if got := ovKeys(body, "open-cases-table"); len(got) != 10 || got[0] != "case-100" {
+		t.Errorf("cases listed %v, want the 10 most recent", got)
+	}
+	if ovTile(body, "open-cases") != "25" || ovTile(body, "steps-overdue") != "25" {
+		t.Errorf("tiles: %s open cases, %s overdue; want 25, 25", ovTile(body, "open-cases"), ovTile(body, "steps-overdue"))
+	}
+	if got := ovRows(body, "steps-overdue-table"); got != 10 {
+		t.Errorf("%d overdue steps listed, want 10", got)
+	}
+	if n := strings.Count(body, "and 15 more."); n != 2 {
+		t.Errorf(`"and 15 more." %d times, want 2 (cases, overdue steps)`, n)
 	}
 }
 
