@@ -118,7 +118,7 @@ func Month(ctx context.Context, cfg Config) (MonthResult, error) {
 		g.place(m)
 	}
 	s := &mission{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6d6f6e74)), res: &res,
-		remedy: map[string]time.Time{}, look: map[string]time.Time{}, runs: map[string]bool{}, liaisons: map[string]*client.Client{}}
+		remedy: map[string]time.Time{}, look: map[string]time.Time{}, runs: map[string]bool{}, plan: map[string]time.Time{}, liaisons: map[string]*client.Client{}}
 	for i := range s.analysts {
 		tok, err := analystToken(ctx, cfg, i+1)
 		if err != nil {
@@ -209,6 +209,7 @@ type mission struct {
 	published      time.Time            // the as-of time of the last reports published
 	open           []string             // confirmed cases whose runs have not all ended, in order
 	runs           map[string]bool      // protocol runs seen
+	plan           map[string]time.Time // step (run/key/state) → when its actor acts
 	firstRemedy    bool
 }
 
@@ -428,18 +429,27 @@ func (s *mission) cases(ctx context.Context, dayLast bool) error {
 		}
 		cands = append(cands, c)
 	}
-	// Restrictions, weapons and grave fire first: what a mission escalates.
+	// Weapons missing from storage, restrictions of the mission, weapons
+	// inside the withdrawal zones, then grave fire: what a mission takes to
+	// the guarantors first.
 	rank := func(c compliance.Case) int {
 		r := int(c.Severity) * 1000
-		if c.Group.Commitment != "ceasefire" {
-			r += 2000
+		switch c.Group.Commitment {
+		case "holding-areas":
+			r += 30000
+		case "freedom-of-movement":
+			r += 20000
+		case "ceasefire":
+		default:
+			r += 10000
 		}
 		return r + min(len(c.Violations), 999)
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return rank(cands[i]) > rank(cands[j]) })
 	now := s.cfg.Clock.Now()
 	for _, c := range cands {
-		if s.confirmedToday < s.quota {
+		// Weapons missing from storage always go to the guarantors.
+		if s.confirmedToday < s.quota || c.Group.Commitment == "holding-areas" {
 			if err := s.confirm(ctx, c); err != nil {
 				return err
 			}
@@ -531,19 +541,28 @@ func (s *mission) respond(ctx context.Context) error {
 				s.res.Runs++
 			}
 			for _, st := range run.Steps {
-				acted, err := s.act(ctx, run, st)
-				if err != nil {
-					return err
-				}
-				if acted || st.State.Final() {
+				if st.State.Final() {
 					continue
 				}
-				t := st.Deadline
-				if !t.After(now) {
-					t = run.Cutoff // overdue: missed at the cutoff, if the case stays open
+				soon := func(t time.Time) {
+					if t.After(now) && (next.IsZero() || t.Before(next)) {
+						next = t
+					}
 				}
-				if t.After(now) && (next.IsZero() || t.Before(next)) {
-					next = t
+				if at, ok := s.planned(run, st, now); ok {
+					if at.After(now) {
+						soon(at)
+					} else {
+						if err := s.act(ctx, run, st); err != nil {
+							return err
+						}
+						continue
+					}
+				}
+				if st.Deadline.After(now) {
+					soon(st.Deadline)
+				} else {
+					soon(run.Cutoff) // overdue: missed at the cutoff, if the case stays open
 				}
 			}
 		}
@@ -558,18 +577,50 @@ func (s *mission) respond(ctx context.Context) error {
 	return nil
 }
 
-// act records st if its actor acts now; it reports whether it did.
-func (s *mission) act(ctx context.Context, run *response.Run, st *response.Step) (bool, error) {
+// planned returns when st's actor acts, if it does in the step's state:
+// on-time actors (and the mission) some way into the time the deadline
+// leaves them, late ones some hours after the deadline — before the
+// cutoff, which a late action does not outlive. The time is drawn when the
+// step is first seen in that state.
+func (s *mission) planned(run *response.Run, st *response.Step, now time.Time) (time.Time, bool) {
+	_, late, ok := whoActs(st)
+	if !ok {
+		return time.Time{}, false
+	}
+	key := run.ID + "/" + st.Key + "/" + string(st.State)
+	if at, ok := s.plan[key]; ok {
+		return at, true
+	}
+	var at time.Time
+	if late {
+		at = st.Deadline.Add(2*time.Hour + time.Duration(s.rng.IntN(34))*time.Hour)
+		if !run.Cutoff.IsZero() && !at.Before(run.Cutoff) {
+			at = now
+		}
+	} else {
+		// To the hour: guarantors act in office hours, not to the second.
+		left := st.Deadline.Sub(now)
+		at = now.Add(time.Duration(float64(left) * (0.05 + 0.6*s.rng.Float64()))).Truncate(time.Hour)
+	}
+	if at.Before(now) {
+		at = now
+	}
+	s.plan[key] = at
+	return at, true
+}
+
+// act records st for its actor.
+func (s *mission) act(ctx context.Context, run *response.Run, st *response.Step) error {
 	by, late, ok := whoActs(st)
 	if !ok {
-		return false, nil
+		return nil
 	}
 	api := s.analysts[0]
 	if by != "mission" {
 		if api = s.liaisons[by]; api == nil {
 			t, err := liaisonToken(ctx, s.cfg, by)
 			if err != nil {
-				return false, err
+				return err
 			}
 			api = client.New(s.cfg.Client.BaseURL, t)
 			s.liaisons[by] = api
@@ -577,9 +628,9 @@ func (s *mission) act(ctx context.Context, run *response.Run, st *response.Step)
 	}
 	req := client.ActionRequest{Statement: statement(st, late), Reference: fmt.Sprintf("demo note %s", st.Key)}
 	if err := paced(ctx, func() error { _, err := api.RecordAction(ctx, run.ID, st.Key, req); return err }); err != nil {
-		return false, fmt.Errorf("demo: %s recording %s/%s: %w", by, run.ID, st.Key, err)
+		return fmt.Errorf("demo: %s recording %s/%s: %w", by, run.ID, st.Key, err)
 	}
-	return true, nil
+	return nil
 }
 
 // intensity is a day's activity relative to the monitors' usual volumes:
