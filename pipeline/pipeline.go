@@ -37,6 +37,11 @@ import (
 	"github.com/pactwatch/pactwatch/store"
 )
 
+// stepGap is the pause after a step that caught up: the most an
+// observation arriving in a stream waits for clustering on top of the step
+// itself, and what bounds how often a growing incident is stored.
+const stepGap = 50 * time.Millisecond
+
 // Defaults for Config.
 const (
 	DefaultPoll  = time.Second
@@ -77,6 +82,7 @@ type Pipeline struct {
 	byID      map[string]*compliance.Violation
 	dirty     bool // verified incidents changed since the last evaluation
 	restoring bool
+	enc       incidentEncoder // incident version bodies
 	wake      chan struct{}
 	// lead is the leadership Run holds, or last held (nil when driven by
 	// hand): once it ends nothing more is stored, for another server may
@@ -199,6 +205,16 @@ func (p *Pipeline) runLeading(lead context.Context) error {
 			p.cfg.Log.Warn("pipeline: step", "err", err)
 		}
 		if n > 0 && err == nil {
+			if n < p.cfg.Batch {
+				// Caught up with a stream: let the next step gather
+				// stepGap's worth of observations, so that an incident
+				// growing with every request is stored once per gap
+				// rather than once per request.
+				select {
+				case <-lead.Done():
+				case <-time.After(stepGap):
+				}
+			}
 			continue // more may be waiting
 		}
 		select {
@@ -344,9 +360,16 @@ func (p *Pipeline) Step(ctx context.Context) (int, error) {
 	if len(recs) == 0 {
 		return 0, p.evaluateLocked(ctx)
 	}
-	var out batch
+	// Each incident the batch changed is stored once, at its version after
+	// the batch: its history lists every version in between, and a restart
+	// resumes after the batch's last observation, so nothing is lost. One
+	// version per observation instead would store (and canonicalise) a
+	// growing incident once per report — quadratic in its size.
+	var touched []*incident.Incident
+	seen := map[*incident.Incident]bool{}
 	for i := range recs {
 		rec := &recs[i]
+		_, held := p.tracker.IncidentOf(rec.ID)
 		inc, err := p.tracker.Add(rec)
 		if err != nil {
 			// A record the engine cannot cluster (it passed the intake's
@@ -357,7 +380,15 @@ func (p *Pipeline) Step(ctx context.Context) (int, error) {
 		if inc.Status == incident.Verified {
 			p.dirty = true
 		}
-		if err := out.incident(inc); err != nil {
+		if !held && !seen[inc] {
+			// A record already held (a replay) changes nothing to store.
+			seen[inc] = true
+			touched = append(touched, inc)
+		}
+	}
+	var out batch
+	for _, inc := range touched {
+		if err := out.incident(&p.enc, inc); err != nil {
 			return 0, err
 		}
 	}
@@ -418,8 +449,8 @@ func canonical(v any) ([]byte, error) {
 }
 
 // incident adds the incident's current version.
-func (b *batch) incident(inc *incident.Incident) error {
-	body, err := canonical(inc)
+func (b *batch) incident(enc *incidentEncoder, inc *incident.Incident) error {
+	body, err := enc.encode(inc)
 	if err != nil {
 		return err
 	}

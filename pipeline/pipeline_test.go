@@ -74,7 +74,7 @@ func seed(t *testing.T, st store.Store, from, n int, at time.Time) {
 	}
 }
 
-func records(t *testing.T, st store.Store, typ string) int {
+func records(t testing.TB, st store.Store, typ string) int {
 	t.Helper()
 	recs, err := st.Records(context.Background(), typ, 0, store.MaxLimit)
 	if err != nil {
@@ -83,7 +83,7 @@ func records(t *testing.T, st store.Store, typ string) int {
 	return len(recs)
 }
 
-func only(t *testing.T, pl *pipeline.Pipeline) *incident.Incident {
+func only(t testing.TB, pl *pipeline.Pipeline) *incident.Incident {
 	t.Helper()
 	var out []*incident.Incident
 	for _, s := range []incident.Status{incident.Corroborated, incident.Verified, incident.Reported} {
@@ -99,9 +99,10 @@ func only(t *testing.T, pl *pipeline.Pipeline) *incident.Incident {
 	return out[0]
 }
 
-// Each step persists every incident version; a new pipeline on the same
-// store restores them and resumes after the last observation, processing
-// nothing twice.
+// Each step persists each incident it changed once, at its version after
+// the step (whose history lists the versions in between); a new pipeline
+// on the same store restores them and resumes after the last observation,
+// processing nothing twice.
 func TestStepPersistsAndResumes(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2027, 1, 15, 12, 0, 0, 0, time.UTC)}
@@ -113,8 +114,11 @@ func TestStepPersistsAndResumes(t *testing.T) {
 		t.Fatalf("step: %d, %v", n, err)
 	}
 	inc := only(t, pl)
-	if inc.Version != 3 || inc.Status != incident.Corroborated || records(t, st, ledger.TypeDecision) != 3 {
-		t.Fatalf("v%d %s, %d records; want v3 corroborated, 3 version records", inc.Version, inc.Status, records(t, st, ledger.TypeDecision))
+	if inc.Version != 3 || inc.Status != incident.Corroborated || records(t, st, ledger.TypeDecision) != 1 || len(inc.History) != 3 {
+		t.Fatalf("v%d %s, %d records, %d changes; want v3 corroborated, 1 version record, 3 changes", inc.Version, inc.Status, records(t, st, ledger.TypeDecision), len(inc.History))
+	}
+	if _, _, err := st.LeafByRecord(ctx, pipeline.VersionID(inc.ID, 3)); err != nil {
+		t.Fatalf("v3 not stored: %v", err)
 	}
 	st.Close()
 
@@ -124,14 +128,14 @@ func TestStepPersistsAndResumes(t *testing.T) {
 	if n, err := pl.Step(ctx); n != 0 || err != nil {
 		t.Fatalf("step after restart: %d, %v; want nothing to do", n, err)
 	}
-	if got := only(t, pl); got.Version != 3 || len(got.Reports) != 3 {
-		t.Fatalf("restored v%d with %d reports", got.Version, len(got.Reports))
+	if got := only(t, pl); got.Version != 3 || len(got.Reports) != 3 || len(got.History) != 3 {
+		t.Fatalf("restored v%d with %d reports, %d changes", got.Version, len(got.Reports), len(got.History))
 	}
 	seed(t, st, 3, 1, clk.now().Add(-3*time.Hour))
 	if n, err := pl.Step(ctx); n != 1 || err != nil {
 		t.Fatalf("step: %d, %v", n, err)
 	}
-	if got := only(t, pl); got.Version != 4 || records(t, st, ledger.TypeDecision) != 4 {
+	if got := only(t, pl); got.Version != 4 || records(t, st, ledger.TypeDecision) != 2 {
 		t.Fatalf("after a fourth report: v%d, %d records", got.Version, records(t, st, ledger.TypeDecision))
 	}
 }

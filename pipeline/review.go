@@ -167,7 +167,7 @@ func (p *Pipeline) Decide(ctx context.Context, id, analyst string, outcome incid
 		}
 		live, _ := p.tracker.Get(id)
 		var b batch
-		if err := b.incident(live); err != nil {
+		if err := b.incident(&p.enc, live); err != nil {
 			return err
 		}
 		if err := b.decision(got); err != nil {
@@ -204,7 +204,7 @@ func (p *Pipeline) Merge(ctx context.Context, ids []string, analyst, why string)
 		var b batch
 		for _, id := range ids {
 			inc, _ := p.tracker.Get(id)
-			if err := b.incident(inc); err != nil {
+			if err := b.incident(&p.enc, inc); err != nil {
 				return err
 			}
 		}
@@ -234,7 +234,7 @@ func (p *Pipeline) Split(ctx context.Context, id string, observations []string, 
 		live, _ := p.tracker.Get(id)
 		var b batch
 		for _, x := range []*incident.Incident{live, ch} {
-			if err := b.incident(x); err != nil {
+			if err := b.incident(&p.enc, x); err != nil {
 				return err
 			}
 		}
