@@ -693,7 +693,13 @@ func (h *Handler) caseAction(w http.ResponseWriter, r *http.Request) {
 	caseID := r.PathValue("id")
 	form := &actionForm{}
 	stepID := ""
-	err := h.checkForm(r)
+	var err error
+	if r.ContentLength > maxActionForm {
+		// The API refuses such a body with 413 before reading it.
+		err = pactwatch.Errorf(pactwatch.ETOOLARGE, "the form is over %d bytes", maxActionForm)
+	} else {
+		err = h.checkForm(r)
+	}
 	if err == nil {
 		stepID = r.PostForm.Get("step")
 		form.Kind = r.PostForm.Get("kind")
@@ -763,6 +769,8 @@ func (h *Handler) actionErrorText(v *view, err error) string {
 	var pe *pactwatch.Error
 	if errors.As(err, &pe) {
 		switch {
+		case pe.Code == pactwatch.ETOOLARGE:
+			return v.T("cases.error.too_large")
 		case pe.Code == pactwatch.EUNAUTHORIZED:
 			return v.T("cases.error.sign_in")
 		case pe.Code == pactwatch.EFORBIDDEN && (pe.Field == "csrf" || pe.Field == "origin"):

@@ -298,6 +298,7 @@ func TestRecordAction(t *testing.T) {
 		{"public", "", "case-a", statement, "x", "", http.StatusUnauthorized, "sign in to record an action"},
 		{"auditor", "auditor-token", "case-a", statement, "x", "", http.StatusForbidden, "your role may not record"},
 		{"another session's token", "uk-token", "case-a", statement, "x", csrfToken("us-token"), http.StatusForbidden, "the form has expired"},
+		{"statement over 64 KB", "uk-token", "case-a", statement, strings.Repeat("x", 70<<10), "", http.StatusRequestEntityTooLarge, "the form is too long"},
 		{"unknown case", "uk-token", "nope", "nope/guarantor-response/statement/uk", "x", "", http.StatusNotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
