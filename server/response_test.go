@@ -1,11 +1,17 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/client"
+	"github.com/pactwatch/pactwatch/notify"
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
@@ -73,4 +79,50 @@ func FuzzSplitStepID(f *testing.F) {
 			t.Fatalf("%q split into %q and %q", id, run, key)
 		}
 	})
+}
+
+// The dead-letter endpoints: limit checked (400 naming the field); a
+// message id holding "/" and "#" (as every id does: subscription "/" key,
+// key = transition id "#" recipient) travels escaped in the path; a replay
+// makes the message due again and takes it off the list.
+func TestDeadLetterEndpoints(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, q := range []string{"0", "1001", "x"} {
+		status, body := f.do(vocab.RoleAdmin, "GET", "/api/v1/notify/dead-letters?limit="+q, "", nil)
+		if status != http.StatusBadRequest || decodeAPIError(t, body).Error.Field != "limit" {
+			t.Errorf("limit=%s: %d %s", q, status, body)
+		}
+	}
+	status, body := f.do(vocab.RoleAdmin, "GET", "/api/v1/notify/dead-letters", "", nil)
+	if status != http.StatusOK || !strings.Contains(string(body), `"messages":[]`) {
+		t.Fatalf("empty list: %d %s", status, body)
+	}
+	key := "case-1/respond/consult/b/overdue#b"
+	m := notify.Message{ID: "hook-b/" + key, Subscription: "hook-b", URL: "http://127.0.0.1:9/", Key: key, Body: []byte(`{}`), Created: t0, NextAttempt: t0}
+	if err := f.store.Enqueue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.DeadLetter(ctx, m.ID, t0, "HTTP 503"); err != nil {
+		t.Fatal(err)
+	}
+	status, body = f.do(vocab.RoleAdmin, "GET", "/api/v1/notify/dead-letters?limit=1", "", nil)
+	var list client.DeadLetters
+	if status != http.StatusOK || json.Unmarshal(body, &list) != nil || len(list.Messages) != 1 || list.Messages[0].ID != m.ID {
+		t.Fatalf("list: %d %s", status, body)
+	}
+	path := "/api/v1/notify/dead-letters/" + url.PathEscape(m.ID) + "/replay"
+	if status, body := f.do(vocab.RoleAnalyst, "POST", path, "", nil); status != http.StatusForbidden {
+		t.Fatalf("analyst replay: %d %s", status, body)
+	}
+	if status, body := f.do(vocab.RoleAdmin, "POST", path, "", nil); status != http.StatusNoContent {
+		t.Fatalf("replay: %d %s", status, body)
+	}
+	if status, _ := f.do(vocab.RoleAdmin, "POST", path, "", nil); status != http.StatusNotFound {
+		t.Fatalf("second replay: %d, want 404", status)
+	}
+	due, err := f.store.Claim(ctx, t0, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].ID != m.ID || due[0].Attempts != 1 {
+		t.Fatalf("after the replay: %+v, %v", due, err)
+	}
 }
