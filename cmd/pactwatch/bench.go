@@ -22,6 +22,7 @@ import (
 	"github.com/pactwatch/pactwatch/keys"
 	"github.com/pactwatch/pactwatch/ledger/ledgerbench"
 	"github.com/pactwatch/pactwatch/observation"
+	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/store/storebench"
 	"github.com/pactwatch/pactwatch/vocab"
 )
@@ -99,6 +100,7 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	mode := fs.String("mode", "both", "single, batch or both")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first measured phase to this file (-mode batch: of the batch phase)")
 	traceFile := fs.String("trace", "", "write an execution trace (go tool trace) of the first measured phase to this file")
+	withPipeline := fs.Bool("pipeline", false, "run the incident pipeline too, as serve does (clustering and persisting incident versions while the intake runs)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -127,7 +129,7 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cfg := serveConfig{
 		data: dir, db: *db, addr: "127.0.0.1:0", rate: 0, checkpointInterval: time.Second,
 		maxBody: 64 << 20, maxBatch: max(*batch, 1000), maxEvidence: 1 << 20, witnessQuorum: 0,
-		noPipeline: true,
+		noPipeline: !*withPipeline,
 	}
 	app, err := startServer(ctx, cfg, log)
 	if err != nil {
@@ -154,7 +156,11 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	transport := &http.Transport{MaxIdleConnsPerHost: *clients * 2, MaxConnsPerHost: *clients * 2}
 	hc := &http.Client{Transport: transport, Timeout: time.Minute}
-	fmt.Fprintf(stdout, "pactwatch bench ingest: %d clients, %s per phase, GOMAXPROCS %d, database %s\n", *clients, *duration, runtime.GOMAXPROCS(0), dbName(*db))
+	pl := "off"
+	if *withPipeline {
+		pl = "on"
+	}
+	fmt.Fprintf(stdout, "pactwatch bench ingest: %d clients, %s per phase, GOMAXPROCS %d, database %s, incident pipeline %s\n", *clients, *duration, runtime.GOMAXPROCS(0), dbName(*db), pl)
 
 	// sign pre-signs n observations per client, spread over the cores.
 	sign := func(perClient int) [][]observation.Observation {
@@ -201,6 +207,9 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return 1, true, err
 		})
 		res.print(stdout, "single", 1)
+		if *withPipeline {
+			settle(ctx, app.store, stdout)
+		}
 	}
 	if *mode == "batch" || *mode == "both" {
 		start := time.Now()
@@ -227,12 +236,37 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return *batch, true, err
 		})
 		res.print(stdout, fmt.Sprintf("batch of %d", *batch), *batch)
+		if *withPipeline {
+			settle(ctx, app.store, stdout)
+		}
 	}
 	size, err := app.store.TreeSize(ctx)
 	if err == nil {
 		fmt.Fprintf(stdout, "  ledger: %d entries\n", size)
 	}
 	return nil
+}
+
+// settle waits for the incident pipeline to catch up with what the phase
+// stored and prints how long that took after the phase ended. The pipeline
+// appends records after every step while it has observations to cluster,
+// so it has caught up once the ledger stops growing (for longer than its
+// pause between steps).
+func settle(ctx context.Context, st store.Store, stdout io.Writer) {
+	start := time.Now()
+	last, grew := int64(-1), start
+	for time.Since(grew) < 500*time.Millisecond && time.Since(start) < 5*time.Minute {
+		size, err := st.TreeSize(ctx)
+		if err != nil {
+			fmt.Fprintf(stdout, "  pipeline: %v\n", err)
+			return
+		}
+		if size != last {
+			last, grew = size, time.Now()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Fprintf(stdout, "  pipeline: caught up %s after the phase ended\n", grew.Sub(start).Round(time.Millisecond))
 }
 
 func dbName(db string) string {
