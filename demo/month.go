@@ -460,11 +460,7 @@ func (s *mission) cases(ctx context.Context, dayLast bool) error {
 			s.res.Confirmed++
 			// Some violations are remedied: the party withdraws the
 			// weapon, lifts the restriction, the guarantors' pressure works.
-			switch {
-			case !s.firstRemedy: // early, so that even a short demo shows a closure
-				s.firstRemedy = true
-				s.remedy[c.ID] = now.Add(40 * time.Hour)
-			case s.rng.Float64() < 0.3:
+			if s.rng.Float64() < 0.3 {
 				s.remedy[c.ID] = now.Add(40*time.Hour + time.Duration(s.rng.IntN(96))*time.Hour)
 			}
 			continue
@@ -541,6 +537,15 @@ func (s *mission) respond(ctx context.Context) error {
 				s.res.Runs++
 			}
 			for _, st := range run.Steps {
+				if st.State == response.Overdue && !s.firstRemedy {
+					// The first case with a step overdue is remedied half a
+					// day later, so that even a short demo shows steps
+					// missed at a closure.
+					s.firstRemedy = true
+					if _, ok := s.remedy[id]; !ok {
+						s.remedy[id] = now.Add(12 * time.Hour)
+					}
+				}
 				if st.State.Final() {
 					continue
 				}
