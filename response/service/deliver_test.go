@@ -63,10 +63,12 @@ func TestDelivererDrainsBacklog(t *testing.T) {
 }
 
 // TestDelivererWakesOnAppend: with Wake = Service.Appended, a state
-// change's webhook leaves as soon as it is stored, not at the worker's
-// next interval (an hour here, which the test would otherwise wait for).
+// change's webhooks leave as soon as it is stored — a case record followed,
+// a deadline passed — not at the worker's next interval (an hour here,
+// which the test would otherwise wait for).
 func TestDelivererWakesOnAppend(t *testing.T) {
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{})
+	clk := &clock{now: t0}
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,42 +79,46 @@ func TestDelivererWakesOnAppend(t *testing.T) {
 	}
 	_, key, _ := ed25519.GenerateKey(nil)
 	signer := notify.Signer{KeyID: "k", Key: key}
-	rc := &receiver{got: map[string]int{}, pub: signer.PublicKey(), now: time.Now}
+	rc := &receiver{got: map[string]int{}, pub: signer.PublicKey(), now: clk.Now}
 	hs := httptest.NewServer(rc)
 	t.Cleanup(hs.Close)
 	if err := st.SetAllowlist(t.Context(), []string{"127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutSubscription(t.Context(), notify.Subscription{ID: "hook-b", Actor: "b", URL: hs.URL, By: "admin", Created: time.Now()}); err != nil {
+	if err := st.PutSubscription(t.Context(), notify.Subscription{ID: "hook-b", Actor: "b", URL: hs.URL, By: "admin", Created: t0}); err != nil {
 		t.Fatal(err)
+	}
+	received := func(key string) func() bool {
+		return func() bool {
+			rc.mu.Lock()
+			defer rc.mu.Unlock()
+			return rc.got[key] == 1
+		}
 	}
 	// A first message, so that the test knows when the first pass is over
 	// and the worker waits.
-	probe := notify.Message{ID: "hook-b/probe", Subscription: "hook-b", URL: hs.URL, Key: "probe", Body: []byte(`{}`), Created: time.Now(), NextAttempt: time.Now()}
+	probe := notify.Message{ID: "hook-b/probe", Subscription: "hook-b", URL: hs.URL, Key: "probe", Body: []byte(`{}`), Created: t0, NextAttempt: t0}
 	if err := st.Enqueue(t.Context(), probe); err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(st, a, time.Now, nil)
-	d := &service.Deliverer{Store: st, Signer: signer, Now: time.Now, Wake: svc.Appended()}
+	svc := service.New(st, a, clk.Now, nil)
+	d := &service.Deliverer{Store: st, Signer: signer, Now: clk.Now, Wake: svc.Appended()}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() { d.Run(ctx, time.Hour) })
 	defer wg.Wait()
 	defer cancel()
-	waitFor(t, "the first pass", func() bool {
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		return rc.got["probe"] == 1
-	})
+	waitFor(t, "the first pass", received("probe"))
 
 	e := &env{t: t, st: st}
 	e.confirm("case-1", 0)
 	if _, err := svc.Tick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the webhook of the stored transition", func() bool {
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		return rc.got["case-1/respond/started#b"] == 1
-	})
+	waitFor(t, "the webhook of the case record followed", received("case-1/respond/started#b"))
+	clk.at(24*time.Hour + time.Minute)
+	if _, err := svc.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the webhook of the deadline passed", received("case-1/respond/consult/b/overdue#b"))
 }

@@ -100,11 +100,16 @@ func (s *Service) append(ctx context.Context, ts []response.Transition) error {
 		s.reset()
 		return err
 	}
+	s.signal()
+	return s.sched.Sync(ctx)
+}
+
+// signal tells Appended's reader that transitions were stored.
+func (s *Service) signal() {
 	select {
 	case s.appended <- struct{}{}:
 	default: // a wake-up is pending already
 	}
-	return s.sched.Sync(ctx)
 }
 
 // Tick follows the stored case records (confirmations start protocols,
@@ -146,6 +151,9 @@ func (s *Service) Tick(ctx context.Context) ([]response.Transition, error) {
 	ts, err := s.sched.Tick(ctx)
 	if err != nil {
 		s.reset()
+	}
+	if len(ts) > 0 {
+		s.signal() // Scheduler.Tick stores only what it returns
 	}
 	return append(all, ts...), err
 }
