@@ -122,5 +122,14 @@ func TestCaseBoardInBrowser(t *testing.T) {
 		}
 		b.Screenshot("scorecard-" + tc.lang)
 	}
+	// On a phone the charts scale down and the wide tables scroll in place.
+	b.Do(chromedp.EmulateViewport(360, 740))
+	if w := webtest.Run(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 360 {
+		t.Errorf("the scorecard is %d px wide on a 360 px screen", w)
+	}
+	if w := webtest.Run(b, chromedp.Evaluate[int](`document.getElementById("chart-guarantors").getBoundingClientRect().width`)); w > 340 {
+		t.Errorf("the guarantors' chart is %d px wide on a 360 px screen", w)
+	}
+	b.Screenshot("scorecard-phone")
 	b.NoConsoleErrors()
 }

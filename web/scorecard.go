@@ -179,7 +179,7 @@ func (h *Handler) fillScorecard(v *view, a *agreement.Agreement, sc response.Sco
 	}
 	page.CasesSVG = columnsSVG(columnChart{
 		ID: "chart-cases", Title: v.T("scorecard.cases_chart.title"),
-		Desc:   v.T("scorecard.cases_chart.desc", "Every", v.T("scorecard.every."+page.Every)),
+		Desc:   v.T("scorecard.cases_chart.desc", "Period", v.T("scorecard.period."+page.Every)),
 		Labels: labels, Long: long, Values: page.CaseTotals, Number: v.Number,
 		ValueTitle: func(label string, n int) string { return v.T("scorecard.cases_chart.bar", "Window", label, "Count", n) },
 	})

@@ -40,16 +40,21 @@ func fixedScorecard() response.Scorecard {
 }
 
 // TestScorecardChartsGolden compares the two charts drawn for a fixed
-// scorecard with testdata/scorecard-*.en.svg. Regenerate with:
+// scorecard with testdata/scorecard-*.{en,uk}.svg. Regenerate with:
 // go test ./web -run ScorecardChartsGolden -update
 func TestScorecardChartsGolden(t *testing.T) {
 	h, f := newCasesHandler(t)
+	uk := &view{locale: h.locale(language.Ukrainian)}
+	var ukPage scorecardPage
+	ukPage.Every = "1mo"
+	h.fillScorecard(uk, f.a, fixedScorecard(), &ukPage)
 	v := &view{locale: h.locale(language.English)}
 	var page scorecardPage
 	page.Every = "7d"
 	h.fillScorecard(v, f.a, fixedScorecard(), &page)
-	for name, got := range map[string]string{"bars": string(page.BarsSVG), "cases": string(page.CasesSVG)} {
-		path := filepath.Join("testdata", "scorecard-"+name+".en.svg")
+	for name, got := range map[string]string{"bars.en": string(page.BarsSVG), "cases.en": string(page.CasesSVG),
+		"bars.uk": string(ukPage.BarsSVG), "cases.uk": string(ukPage.CasesSVG)} {
+		path := filepath.Join("testdata", "scorecard-"+name+".svg")
 		if *update {
 			if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
 				t.Fatal(err)
