@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pactwatch/pactwatch"
 )
@@ -107,6 +108,8 @@ type Checkpointer struct {
 	last      *Checkpoint
 	saved     *Checkpoint      // what State holds, once loaded
 	lastNote  []byte           // the log-signed note of last
+	proofFrom int64            // proof proves last extends the tree of this size
+	proof     []Hash           // (kept for witnesses that hold that size)
 	known     map[string]int64 // per witness: size it last cosigned
 	pubMu     sync.Mutex
 	pubSize   int64
@@ -239,11 +242,16 @@ func (c *Checkpointer) Publish(ctx context.Context) (bool, error) {
 		return false, &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "tree_size", Message: fmt.Sprintf("the store holds %d entries but checkpoint %d was signed: refusing to sign", size, c.last.Size), Err: ErrInconsistent}
 	}
 	if c.last == nil || size > c.last.Size || c.lastNote == nil {
-		cp, signed, err := c.sign(ctx, size)
+		from := int64(0)
+		if c.last != nil {
+			from = c.last.Size
+		}
+		cp, signed, proof, err := c.sign(ctx, size)
 		if err != nil {
 			return false, err
 		}
 		c.last, c.lastNote = &cp, signed
+		c.proofFrom, c.proof = from, proof
 	}
 	full, err := c.cosign(ctx, *c.last, c.lastNote)
 	if err != nil {
@@ -427,37 +435,42 @@ func (c *Checkpointer) extendsSaved(ctx context.Context, saved Checkpoint, store
 
 // sign computes and signs the checkpoint of the first size entries after
 // checking it extends the last one.
-func (c *Checkpointer) sign(ctx context.Context, size int64) (Checkpoint, []byte, error) {
-	root, err := TreeHash(ctx, c.Source, size)
+// It returns the consistency proof from the last one too, which the
+// witnesses that cosigned the last one need. The caller read size from
+// the Source: the tree holds it, and the reads skip checking that again.
+func (c *Checkpointer) sign(ctx context.Context, size int64) (Checkpoint, []byte, []Hash, error) {
+	root, err := tlog.TreeHash(size, HashReader(ctx, c.Source))
 	if err != nil {
-		return Checkpoint{}, nil, err
+		return Checkpoint{}, nil, nil, wrap(err)
 	}
+	var proof []Hash
 	if c.last != nil && c.last.Size > 0 {
-		proof, err := ConsistencyProof(ctx, c.Source, c.last.Size, size)
-		if err != nil {
-			return Checkpoint{}, nil, err
+		if c.last.Size < size {
+			if proof, err = tlog.ProveTree(size, c.last.Size, HashReader(ctx, c.Source)); err != nil {
+				return Checkpoint{}, nil, nil, wrap(err)
+			}
 		}
 		if err := CheckConsistency(proof, c.last.Size, c.last.Hash, size, root); err != nil {
-			return Checkpoint{}, nil, &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "tree", Message: fmt.Sprintf("the stored tree of size %d does not extend the signed checkpoint of size %d: refusing to sign", size, c.last.Size), Err: ErrInconsistent}
+			return Checkpoint{}, nil, nil, &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "tree", Message: fmt.Sprintf("the stored tree of size %d does not extend the signed checkpoint of size %d: refusing to sign", size, c.last.Size), Err: ErrInconsistent}
 		}
 	}
 	if err := ctx.Err(); err != nil { // the leadership ended: sign nothing
-		return Checkpoint{}, nil, err
+		return Checkpoint{}, nil, nil, err
 	}
 	cp := Checkpoint{Origin: c.Signer.Name(), Size: size, Hash: root}
 	if c.State != nil && (c.saved == nil || c.saved.Size < size) {
 		// On disk before the signature exists: whatever happens to the
 		// database, this signer will not sign a tree that drops it.
 		if err := c.State.Save(cp); err != nil {
-			return Checkpoint{}, nil, err
+			return Checkpoint{}, nil, nil, err
 		}
 		c.saved = &cp
 	}
 	signed, err := cp.Sign(c.Signer)
 	if err != nil {
-		return Checkpoint{}, nil, err
+		return Checkpoint{}, nil, nil, err
 	}
-	return cp, signed, nil
+	return cp, signed, proof, nil
 }
 
 // cosign asks every witness in parallel and returns the checkpoint with
@@ -490,12 +503,13 @@ func (c *Checkpointer) cosign(ctx context.Context, cp Checkpoint, signed []byte)
 	results := make(chan result, len(c.Witnesses))
 	asking, cancelAll := context.WithCancel(ctx)
 	defer cancelAll() // stragglers past the grace are abandoned
+	from, proof := c.proofFrom, c.proof
 	for _, w := range c.Witnesses {
 		old := c.known[w.Name()]
 		go func() {
 			ctx, cancel := context.WithTimeout(asking, timeout)
 			defer cancel()
-			sigs, known, err := c.askWitness(ctx, w, old, cp, signed)
+			sigs, known, err := c.askWitness(ctx, w, old, cp, signed, from, proof)
 			results <- result{w.Name(), sigs, known, err}
 		}()
 	}
@@ -546,14 +560,25 @@ collect:
 // is believed to hold; on a "wrong old size" answer it retries once from
 // the size the witness reports. It returns the witness's size afterwards
 // (-1 if unknown).
-func (c *Checkpointer) askWitness(ctx context.Context, w WitnessClient, old int64, cp Checkpoint, signed []byte) ([]note.Signature, int64, error) {
+//
+// A witness that holds the previous checkpoint (size from, the common
+// case) gets the proof sign computed; others one read from the Source.
+func (c *Checkpointer) askWitness(ctx context.Context, w WitnessClient, old int64, cp Checkpoint, signed []byte, from int64, fromProof []Hash) ([]note.Signature, int64, error) {
 	for attempt := 0; ; attempt++ {
 		if old > cp.Size {
 			return nil, old, pactwatch.Errorf(pactwatch.ECONFLICT, "witness %s has cosigned size %d, beyond this log's %d: the log was rolled back", w.Name(), old, cp.Size)
 		}
-		proof, err := ConsistencyProof(ctx, c.Source, old, cp.Size)
-		if err != nil {
-			return nil, -1, err
+		proof := []Hash{}
+		switch {
+		case old == 0 || old == cp.Size:
+		case old == from && fromProof != nil:
+			proof = fromProof
+		default:
+			p, err := ConsistencyProof(ctx, c.Source, old, cp.Size)
+			if err != nil {
+				return nil, -1, err
+			}
+			proof = p
 		}
 		sigs, err := w.AddCheckpoint(ctx, old, proof, signed)
 		var sr SizeReporter

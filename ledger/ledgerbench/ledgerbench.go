@@ -15,6 +15,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -228,8 +230,8 @@ func auditOverTiles(ctx context.Context, cfg Config, res *Result, w io.Writer) e
 }
 
 // coverage appends entries at cfg.Rate into an in-memory log whose
-// Checkpointer runs at cfg.Interval and pushes every checkpoint to a
-// witness over loopback HTTP (quorum 1), and times each batch from append
+// Checkpointer runs at cfg.Interval, saves its state file and pushes
+// every checkpoint to a witness over loopback HTTP (quorum 1), and times each batch from append
 // to its coverage by a published cosigned checkpoint.
 func coverage(ctx context.Context, cfg Config, res *Result, w io.Writer) error {
 	rate, interval, dur := cfg.Rate, cfg.Interval, cfg.Duration
@@ -270,8 +272,14 @@ func coverage(ctx context.Context, cfg Config, res *Result, w io.Writer) error {
 		return err
 	}
 	store := &countingStore{MemLog: m}
+	dir, err := os.MkdirTemp("", "pactwatch-ledgerbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
 	cp := &ledger.Checkpointer{Source: m, Store: store, Signer: signer, Verifier: verifier, Interval: interval,
-		Witnesses: []ledger.WitnessClient{&witness.Client{URL: srv.URL, Verifier: wv, HTTP: srv.Client()}}, Quorum: 1}
+		Witnesses: []ledger.WitnessClient{&witness.Client{URL: srv.URL, Verifier: wv, HTTP: srv.Client()}}, Quorum: 1,
+		State: ledger.StateFile{Path: filepath.Join(dir, "log.state")}}
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
