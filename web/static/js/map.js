@@ -254,11 +254,16 @@
     if (e && (e.key === "Enter" || e.keyCode === 13)) { openDetail(ev); }
   });
 
-  function loadMarkers(url) {
+  // loadMarkers fetches the markers at once but clusters them only once
+  // viewReady has settled: on the first load the view then already fits
+  // the zones, so the markers are clustered once, at the final zoom,
+  // rather than again (animated) when the view moves.
+  function loadMarkers(url, viewReady) {
     var gen = generation;
     var start = performance.now();
     say(t("map.loading"));
-    return getJSON(url).then(function (data) {
+    return Promise.all([getJSON(url), viewReady]).then(function (got) {
+      var data = got[0];
       if (gen !== generation) { return; }
       col = {};
       data.columns.forEach(function (c, i) { col[c] = i; });
@@ -337,7 +342,10 @@
     }).catch(fail);
   }
 
-  load(function () { return [basemapReady, loadZones(el.dataset.zones), loadMarkers(el.dataset.markers)]; });
+  load(function () {
+    var zones = loadZones(el.dataset.zones);
+    return [basemapReady, zones, loadMarkers(el.dataset.markers, zones.catch(function () {}))];
+  });
 
   // The filter form reloads only the data; the URL keeps the filter so it
   // can be shared, and the language links follow it on the next load.
@@ -356,7 +364,7 @@
       load(function () {
         return [
           loadZones("/map/zones.geojson" + (to ? "?at=" + encodeURIComponent(to) : "")),
-          loadMarkers("/map/markers.json?" + q.toString())
+          loadMarkers("/map/markers.json?" + q.toString(), null)
         ];
       });
     });
