@@ -596,16 +596,18 @@ func (s *mission) planned(run *response.Run, st *response.Step, now time.Time) (
 	if at, ok := s.plan[key]; ok {
 		return at, true
 	}
+	// Actions fall on even hours: the liaisons' rounds, which also keeps
+	// the month's steps few.
+	const round = 2 * time.Hour
 	var at time.Time
 	if late {
-		at = st.Deadline.Add(2*time.Hour + time.Duration(s.rng.IntN(34))*time.Hour)
+		at = st.Deadline.Add(time.Duration(2+s.rng.IntN(34)) * time.Hour).Add(round - 1).Truncate(round)
 		if !run.Cutoff.IsZero() && !at.Before(run.Cutoff) {
 			at = now
 		}
 	} else {
-		// To the hour: guarantors act in office hours, not to the second.
 		left := st.Deadline.Sub(now)
-		at = now.Add(time.Duration(float64(left) * (0.05 + 0.6*s.rng.Float64()))).Truncate(time.Hour)
+		at = now.Add(time.Duration(float64(left) * (0.05 + 0.6*s.rng.Float64()))).Truncate(round)
 	}
 	if at.Before(now) {
 		at = now
