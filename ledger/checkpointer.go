@@ -405,6 +405,18 @@ func (c *Checkpointer) checkState(ctx context.Context, stored *Checkpoint) error
 	return nil
 }
 
+// startOver ends a refusal: what an operator who meant to start a new
+// database can do, and what it costs.
+const startOver = " (to start a new log on purpose, use a new log key, or delete the state file if nobody relies on the checkpoints already published: they would be forked)"
+
+// stateName names the state file in messages.
+func (c *Checkpointer) stateName() string {
+	if s, ok := c.State.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return "the log state file"
+}
+
 // extendsSaved checks that the stored tree holds the checkpoint saved,
 // with the same root: the database is not older than what was signed.
 // stored is the size of the database's latest checkpoint, for the message.
@@ -415,8 +427,8 @@ func (c *Checkpointer) extendsSaved(ctx context.Context, saved Checkpoint, store
 	}
 	if n < saved.Size {
 		return &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "log_state", Err: ErrInconsistent, Message: fmt.Sprintf(
-			"the database holds %d entries (latest stored checkpoint: size %d) but the log key already signed a checkpoint of size %d (log state file): the database is older than what was signed (a restored backup or a lagging replica?); refusing to sign",
-			n, stored, saved.Size)}
+			"the database holds %d entries (latest stored checkpoint: size %d) but the log key already signed a checkpoint of size %d (%s): the database is older than what was signed (a restored backup or a lagging replica?); refusing to sign%s",
+			n, stored, saved.Size, c.stateName(), startOver)}
 	}
 	if saved.Size == 0 {
 		return nil
@@ -427,8 +439,8 @@ func (c *Checkpointer) extendsSaved(ctx context.Context, saved Checkpoint, store
 	}
 	if root != saved.Hash {
 		return &pactwatch.Error{Code: pactwatch.ECONFLICT, Field: "log_state", Err: ErrInconsistent, Message: fmt.Sprintf(
-			"the database's first %d entries do not have the root of the checkpoint of size %d the log key signed (log state file): the database is not the one that was signed (a restored backup that then took new records?); refusing to sign",
-			saved.Size, saved.Size)}
+			"the database's first %d entries do not have the root of the checkpoint of size %d the log key signed (%s): the database is not the one that was signed (a restored backup that then took new records?); refusing to sign%s",
+			saved.Size, saved.Size, c.stateName(), startOver)}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,6 +33,9 @@ type SignerState interface {
 type StateFile struct {
 	Path string
 }
+
+// String names the file in the Checkpointer's messages.
+func (s StateFile) String() string { return "the log state file " + s.Path }
 
 // Load reads the file; a missing file is ok false.
 func (s StateFile) Load() (Checkpoint, bool, error) {
@@ -96,9 +98,4 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// sameHead reports whether two checkpoints name the same tree head.
-func sameHead(a, b Checkpoint) bool {
-	return a.Origin == b.Origin && a.Size == b.Size && a.Hash == b.Hash && bytes.Equal(a.Extra, b.Extra)
 }
