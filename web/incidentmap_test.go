@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -383,6 +384,36 @@ func TestMarkerSprite(t *testing.T) {
 	for _, f := range families() {
 		if !strings.Contains(string(data), `<symbol id="fam-`+string(f.Family)+`"`) {
 			t.Errorf("no marker shape for family %s", f.Family)
+		}
+	}
+}
+
+// TestMapQueryLayer: the layer is checked, kept in the filter and in the
+// URL the page links to.
+func TestMapQueryLayer(t *testing.T) {
+	h := newIncidentMapHandler(t, testIncidents())
+	for _, tt := range []struct {
+		raw, want string
+		ok        bool
+	}{
+		{"", "", true}, {"layer=incidents", LayerIncidents, true}, {"layer=observations", LayerObservations, true},
+		{"layer=rumours", "", false}, {"layer=Incidents", "", false},
+	} {
+		q, _ := url.ParseQuery(tt.raw)
+		mq, err := h.parseMapQuery(q)
+		if (err == nil) != tt.ok {
+			t.Errorf("%q: error %v, want ok=%v", tt.raw, err, tt.ok)
+			continue
+		}
+		if err != nil {
+			if pactwatch.ErrorCode(err) != pactwatch.EINVALID || !strings.Contains(err.Error(), "layer") {
+				t.Errorf("%q: error %v, want invalid layer", tt.raw, err)
+			}
+			continue
+		}
+		back, _ := url.ParseQuery(mq.encode())
+		if mq.filter.Layer != tt.want || back.Get("layer") != tt.want {
+			t.Errorf("%q: layer %q, encoded %q; want %q", tt.raw, mq.filter.Layer, back.Get("layer"), tt.want)
 		}
 	}
 }
