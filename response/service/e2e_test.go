@@ -419,7 +419,8 @@ func testProtocol(t *testing.T, dsn string) {
 	_, err = e.as("").Scorecard(ctx, time.Time{}, "often")
 	wantCode(t, err, pactwatch.EINVALID, http.StatusBadRequest)
 
-	// Dead letters: a subscription whose receiver always fails.
+	// The dead-letter endpoints answer (the whole path, a receiver that
+	// keeps failing through a replay: TestDeadLetterReplay).
 	if _, err := admin.DeadLetters(ctx); err != nil {
 		t.Fatal(err)
 	}
