@@ -1,9 +1,11 @@
 // Package demo simulates a monitoring mission for `pactwatch serve --demo`:
 // several monitors (two patrols, a static camera, a UAV team, an acoustic
-// sensor, an open-source desk) with their own keys report a few days of
-// activity along the agreement's contact line, signed and submitted through
-// the server's real HTTP intake. Everything but the server-assigned tokens
-// and ids is deterministic from the seed and the injected clock.
+// sensor, an open-source desk, a holding-area inspection team) with their
+// own keys report along the agreement's contact line, signed and submitted
+// through the server's real HTTP intake; two analysts review, guarantors'
+// liaisons act on the protocol runs. Month replays a month of it on the
+// server's demo Clock, then hands over to real time. Everything but the
+// server-assigned tokens is deterministic from the seed and the clock.
 package demo
 
 import (
@@ -83,9 +85,9 @@ func Monitors() []*Monitor {
 		{vocab.MuzzleFlash, 6}, {vocab.IlluminationFlare, 5},
 	}
 	return []*Monitor{
-		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.72, Spread: 0.08, PerDay: 7,
+		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.86, Spread: 0.1, PerDay: 7,
 			mix: append(fire, weighted{vocab.MovementRestriction, 2}, weighted{vocab.MineUXO, 2}, weighted{vocab.InfrastructureDamage, 2})},
-		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.5, Spread: 0.1, PerDay: 6,
+		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.3, Spread: 0.12, PerDay: 6,
 			mix: append(fire, weighted{vocab.MovementRestriction, 3}, weighted{vocab.CivilianCasualty, 1}, weighted{vocab.InfrastructureDamage, 2})},
 		{Name: "camera-shyrokyne", Source: vocab.StaticCamera, Grade: "A2", Along: 0.55, Spread: 0.02, PerDay: 8, Fixed: true, Partner: "patrol-south",
 			mix: []weighted{{vocab.ProjectileInFlight, 30}, {vocab.MuzzleFlash, 25}, {vocab.IlluminationFlare, 15}, {vocab.Explosion, 30}}},
