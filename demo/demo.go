@@ -85,13 +85,13 @@ func Monitors() []*Monitor {
 		{vocab.MuzzleFlash, 6}, {vocab.IlluminationFlare, 5},
 	}
 	return []*Monitor{
-		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.86, Spread: 0.1, PerDay: 7,
+		{Name: "patrol-north", Source: vocab.Patrol, Grade: "B2", Along: 0.86, Spread: 0.1, PerDay: 5,
 			mix: append(fire, weighted{vocab.MovementRestriction, 2}, weighted{vocab.MineUXO, 2}, weighted{vocab.InfrastructureDamage, 2})},
-		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.3, Spread: 0.12, PerDay: 6,
+		{Name: "patrol-south", Source: vocab.Patrol, Grade: "B2", Along: 0.3, Spread: 0.12, PerDay: 5,
 			mix: append(fire, weighted{vocab.MovementRestriction, 3}, weighted{vocab.CivilianCasualty, 1}, weighted{vocab.InfrastructureDamage, 2})},
-		{Name: "camera-shyrokyne", Source: vocab.StaticCamera, Grade: "A2", Along: 0.55, Spread: 0.02, PerDay: 8, Fixed: true, Partner: "patrol-south",
+		{Name: "camera-shyrokyne", Source: vocab.StaticCamera, Grade: "A2", Along: 0.55, Spread: 0.02, PerDay: 6, Fixed: true, Partner: "patrol-south",
 			mix: []weighted{{vocab.ProjectileInFlight, 30}, {vocab.MuzzleFlash, 25}, {vocab.IlluminationFlare, 15}, {vocab.Explosion, 30}}},
-		{Name: "uav-team-1", Source: vocab.UAV, Grade: "A1", Along: 0.62, Spread: 0.2, PerDay: 5,
+		{Name: "uav-team-1", Source: vocab.UAV, Grade: "A1", Along: 0.62, Spread: 0.2, PerDay: 4,
 			mix: []weighted{{vocab.HeavyWeaponSighted, 70}, {vocab.TroopMovement, 20}, {vocab.EquipmentInterference, 10}}},
 		{Name: "acoustic-avdiivka", Source: vocab.AcousticSensor, Grade: "C3", Along: 0.7, Spread: 0.02, PerDay: 30, Fixed: true, Partner: "patrol-north",
 			mix: []weighted{{vocab.Explosion, 85}, {vocab.BurstOfFire, 15}}},
