@@ -176,6 +176,8 @@ func twoServers(t *testing.T, dsn, mode string) {
 	e := &env{t: t, st: stores[0]}
 	cases := contentionSchedule()
 	var refCount int
+	var cursor int64 // loop mode: the stored action records counted so far
+	counted := 0
 	for step := range 130 {
 		clk.at(time.Duration(step) * 4 * time.Hour)
 		for len(cases) > 0 && cases[0].at <= time.Duration(step)*4*time.Hour {
@@ -212,8 +214,14 @@ func twoServers(t *testing.T, dsn, mode string) {
 			}
 		case "loop":
 			waitFor(t, fmt.Sprintf("the leader to store step %d's %d transitions", step, refCount), func() bool {
-				recs, err := stores[1].Records(ctx, ledger.TypeAction, 0, 100000)
-				return err == nil && len(recs) == refCount
+				recs, err := stores[1].Records(ctx, ledger.TypeAction, cursor, 1000)
+				if err != nil {
+					return false
+				}
+				for _, r := range recs {
+					counted, cursor = counted+1, r.Index+1
+				}
+				return counted == refCount
 			})
 		}
 	}
