@@ -95,6 +95,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.demoLive && !c.demo {
 		return pactwatch.FieldErrorf(pactwatch.EINVALID, "demo-live", "--demo-live needs --demo")
 	}
+	if c.demo && c.demoDays < 1 {
+		return pactwatch.FieldErrorf(pactwatch.EINVALID, "demo-days", "want at least one day")
+	}
 	log := newLogger(stderr, c.logLevel)
 	app, err := startServer(ctx, c, log)
 	if err != nil {

@@ -209,6 +209,7 @@ func TestServeFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--tls-cert", "x"},
 		{"serve", "--demo-live"},
+		{"serve", "--demo", "--demo-days", "0", "--data", t.TempDir()},
 		{"serve", "--data", t.TempDir(), "--agreement", "/nonexistent.yaml"},
 	} {
 		if _, _, err := runCLI(t, args...); err == nil {
