@@ -59,7 +59,9 @@ const StepHours = 6
 
 // MonthStart is where a month of days ending now begins: local midnight
 // days days before today in the agreement's time zone, but not before the
-// agreement takes effect (nothing could be violated before).
+// agreement takes effect (nothing could be violated before) — unless it
+// takes effect only today or later: then the month is replayed anyway, and
+// finds no violations.
 func MonthStart(cfg Config, days int, now time.Time) time.Time {
 	loc := time.UTC
 	if cfg.Agreement != nil {
@@ -67,8 +69,9 @@ func MonthStart(cfg Config, days int, now time.Time) time.Time {
 	}
 	y, m, d := now.In(loc).Date()
 	start := time.Date(y, m, d-days, 0, 0, 0, 0, loc)
+	today := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	if cfg.Agreement != nil && cfg.Agreement.Effective != "" {
-		if eff, err := cfg.Agreement.Effective.In(loc); err == nil && start.Before(eff) {
+		if eff, err := cfg.Agreement.Effective.In(loc); err == nil && start.Before(eff) && eff.Before(today) {
 			start = eff
 		}
 	}

@@ -80,6 +80,12 @@ func TestMonthStart(t *testing.T) {
 	if got, want := MonthStart(Config{Agreement: a}, 90, now), time.Date(2026, 10, 1, 0, 0, 0, 0, kyiv); !got.Equal(want) {
 		t.Errorf("90 days: %v, want %v", got, want)
 	}
+	// An agreement not in force yet: the month is replayed anyway (and
+	// finds no violations) rather than not at all.
+	early := time.Date(2025, 6, 10, 9, 0, 0, 0, time.UTC)
+	if got, want := MonthStart(Config{Agreement: a}, 30, early), time.Date(2025, 5, 11, 0, 0, 0, 0, kyiv); !got.Equal(want) {
+		t.Errorf("before the agreement: %v, want %v", got, want)
+	}
 }
 
 // A day's plan is the same for a seed, its volumes and mix are a
@@ -302,5 +308,22 @@ func BenchmarkMonth(b *testing.B) {
 		}
 		b.ReportMetric(float64(res.Observations), "observations/op")
 		b.ReportMetric(float64(res.Incidents), "decisions/op")
+	}
+}
+
+// On a date before the agreement takes effect the month is replayed all
+// the same: observations, reviews and reports, but no violations.
+func TestMonthBeforeAgreement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays two days through a server")
+	}
+	now := time.Date(2025, 6, 10, 9, 0, 0, 0, time.UTC)
+	cfg, _ := testServer(t, func() time.Time { return now }, 2)
+	res, err := Month(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Days != 2 || res.Observations == 0 || res.Verified == 0 || res.Cases != 0 || res.Runs != 0 {
+		t.Errorf("%+v", res)
 	}
 }

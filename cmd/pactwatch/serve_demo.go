@@ -67,7 +67,7 @@ func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) err
 	}
 	clock := a.clock
 	if clock == nil || clock.Live() {
-		return pactwatch.Errorf(pactwatch.EINVALID, "the demo replays its month on a fresh, empty database, under an agreement in force before today")
+		return pactwatch.Errorf(pactwatch.EINVALID, "the demo replays its month on a fresh, empty database only")
 	}
 	began := time.Now()
 	cfg := demo.Config{Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: dir,
