@@ -204,11 +204,11 @@ func redact(dsn string) string {
 // Measure runs every phase.
 func Measure(ctx context.Context, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
-	b, err := newBench(cfg)
+	b, err := NewBench(cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	defer b.close()
+	defer b.Close()
 	var res Result
 	if res.Enqueue, err = b.enqueue(ctx); err != nil {
 		return res, fmt.Errorf("enqueue: %w", err)
@@ -223,7 +223,7 @@ func Measure(ctx context.Context, cfg Config) (Result, error) {
 }
 
 // Bench holds what the phases share: the agreement, a signer, and the
-// databases it made (one per phase, removed by close).
+// databases it made (one per phase, removed by Close).
 type Bench struct {
 	cfg     Config
 	A       *agreement.Agreement
@@ -232,7 +232,10 @@ type Bench struct {
 	cleanup []func()
 }
 
-func newBench(cfg Config) (*Bench, error) {
+// NewBench prepares a benchmark on cfg's database (see Config.DSN); Close
+// removes what it made.
+func NewBench(cfg Config) (*Bench, error) {
+	cfg = cfg.withDefaults()
 	a, err := agreement.ParseFS(examples.Ukraine, "agreement.yaml")
 	if err != nil {
 		return nil, err
@@ -253,14 +256,8 @@ func newBench(cfg Config) (*Bench, error) {
 	return b, nil
 }
 
-// NewBench prepares a benchmark on cfg's database (see Config.DSN); Close
-// removes what it made.
-func NewBench(cfg Config) (*Bench, error) { return newBench(cfg.withDefaults()) }
-
 // Close removes the phases' databases.
-func (b *Bench) Close() { b.close() }
-
-func (b *Bench) close() {
+func (b *Bench) Close() {
 	for i := len(b.cleanup) - 1; i >= 0; i-- {
 		b.cleanup[i]()
 	}
