@@ -30,6 +30,7 @@ type DB struct {
 	maxGroup  int
 
 	commitTimeout time.Duration // bounds one group's transaction
+	commitDelay   time.Duration // how long a group may wait for more writes (≤ 0: never)
 	leaderCheck   time.Duration // how often a PostgreSQL leader lock is checked
 
 	leasesMu sync.Mutex
@@ -59,7 +60,7 @@ func newDB(ctx context.Context, d *dialect, w, r *sql.DB, migrations fs.FS, opts
 	}
 	s := &DB{
 		d: d, w: w, r: r, now: opts.Now, maxGroup: opts.MaxGroup,
-		commitTimeout: opts.CommitTimeout, leaderCheck: opts.LeaderCheck,
+		commitTimeout: opts.CommitTimeout, commitDelay: opts.CommitDelay, leaderCheck: opts.LeaderCheck,
 		leases:  map[*lease]struct{}{},
 		queue:   make(chan *request),
 		closing: make(chan struct{}),
@@ -138,30 +139,95 @@ func (s *DB) enqueue(ctx context.Context, r *request) error {
 
 // commitLoop is the committer: it takes one request, then every request
 // already waiting (up to maxGroup leaves), and commits them together.
+//
+// When it has time to spare — it found no request waiting after its last
+// commit — and requests arrive concurrently (holdOpen), it also holds the
+// group open for up to commitDelay, as long as each next request comes
+// within a quarter of it (see Options.CommitDelay): each group then costs
+// one fsync and one set of page writes for more requests. A committer that
+// is the bottleneck (requests already waiting) never waits: that would
+// only lengthen its cycle. A lone request after a quiet moment is
+// committed at once.
 func (s *DB) commitLoop() {
 	defer close(s.stopped)
 	var group []*request
+	var timer *time.Timer
+	var lastSize int      // requests in the previous group
+	var lastEnd time.Time // when it was committed
 	for {
+		// idle: no request was waiting when the previous commit ended, so
+		// the committer has time to spare for gathering a larger group.
+		idle := false
 		select {
 		case r := <-s.queue:
 			group = append(group[:0], r)
-		case <-s.closing:
-			return
-		}
-		leaves := group[0].leaves
-	more:
-		for leaves < s.maxGroup {
+		default:
+			idle = true
 			select {
 			case r := <-s.queue:
-				group = append(group, r)
-				leaves += r.leaves
-			default:
-				break more
+				group = append(group[:0], r)
+			case <-s.closing:
+				return
+			}
+		}
+		leaves := s.drain(&group, group[0].leaves)
+		if idle && leaves < s.maxGroup && holdOpen(s.commitDelay, len(group), lastSize, time.Since(lastEnd)) {
+			// Wait while requests keep coming: at most commitDelay in
+			// all, and no longer than a quarter of it for the next one.
+			deadline := time.Now().Add(s.commitDelay)
+		wait:
+			for leaves < s.maxGroup {
+				d := min(time.Until(deadline), s.commitDelay/4)
+				if d <= 0 {
+					break
+				}
+				if timer == nil {
+					timer = time.NewTimer(d)
+				} else {
+					timer.Reset(d)
+				}
+				select {
+				case r := <-s.queue:
+					group = append(group, r)
+					leaves = s.drain(&group, leaves+r.leaves)
+				case <-timer.C:
+					break wait
+				case <-s.closing:
+					break wait // commit what was taken: its callers are waiting
+				}
+			}
+			if timer != nil {
+				timer.Stop()
 			}
 		}
 		s.commitGroup(group)
+		lastSize, lastEnd = len(group), time.Now()
 		clear(group)
 	}
+}
+
+// holdOpen decides whether the committer waits for more requests before
+// committing a group of n requests: only while requests arrive
+// concurrently — the group already holds several, or the previous one did
+// (last requests) and ended less than four delays ago (since). A lone
+// request after a quiet moment is never held.
+func holdOpen(delay time.Duration, n, last int, since time.Duration) bool {
+	return delay > 0 && (n > 1 || last > 1 && since < 4*delay)
+}
+
+// drain appends every request already waiting to the group while it holds
+// fewer than maxGroup leaves, and returns the group's leaf count.
+func (s *DB) drain(group *[]*request, leaves int) int {
+	for leaves < s.maxGroup {
+		select {
+		case r := <-s.queue:
+			*group = append(*group, r)
+			leaves += r.leaves
+		default:
+			return leaves
+		}
+	}
+	return leaves
 }
 
 func (s *DB) commitGroup(group []*request) {

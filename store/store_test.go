@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pactwatch/pactwatch"
+	"github.com/pactwatch/pactwatch/ledger"
 )
 
 func TestRebind(t *testing.T) {
@@ -139,4 +140,61 @@ func FuzzRebind(f *testing.F) {
 			t.Fatal("SQLite query rewritten")
 		}
 	})
+}
+
+// The committer holds a group open only while requests arrive
+// concurrently.
+func TestHoldOpen(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		name        string
+		delay       time.Duration
+		n, last     int
+		since       time.Duration
+		wantHolding bool
+	}{
+		{"lone request on a fresh store", ms, 1, 0, time.Hour, false},
+		{"lone request after lone requests", ms, 1, 1, 0, false},
+		{"lone request long after a busy moment", ms, 1, 8, 5 * ms, false},
+		{"lone request right after a busy group", ms, 1, 8, ms, true},
+		{"several requests waiting", ms, 3, 0, time.Hour, true},
+		{"delay switched off", -1, 3, 8, 0, false},
+		{"no delay", 0, 3, 8, 0, false},
+	} {
+		if got := holdOpen(c.delay, c.n, c.last, c.since); got != c.wantHolding {
+			t.Errorf("%s: holdOpen = %v, want %v", c.name, got, c.wantHolding)
+		}
+	}
+}
+
+// A lone write is committed at once, however long the commit delay.
+func TestLoneWriteNotDelayed(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{CommitDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 3 {
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.AppendRecords(context.Background(), []GenericRecord{lone(i)})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("write %d held back by the commit delay", i)
+		}
+	}
+}
+
+func lone(i int) GenericRecord {
+	id := fmt.Sprintf("lone-%d", i)
+	at := time.Date(2027, 1, 20, 12, 0, 0, 0, time.UTC)
+	body := []byte(`{}`)
+	return GenericRecord{Type: ledger.TypeDecision, ID: id, Time: at, Body: body,
+		Leaf: Leaf{Entry: ledger.NewEntry(ledger.TypeDecision, id, at, body, make([]byte, 32), nil, nil), Salt: make([]byte, 32)}}
 }
