@@ -182,6 +182,13 @@
       }
     },
     showCoverageOnHover: false,
+    // Clusters are drawn in a neutral colour (static/css/map.css): the
+    // plugin's default green-yellow-orange by size would read as statuses.
+    iconCreateFunction: function (c) {
+      var n = c.getChildCount();
+      var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+      return L.divIcon({ html: "<div><span>" + n + "</span></div>", className: "marker-cluster pw-cluster pw-cluster-" + size, iconSize: L.point(40, 40) });
+    },
     maxClusterRadius: 50,
     spiderfyOnMaxZoom: true
   }).addTo(map);
