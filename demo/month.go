@@ -57,6 +57,10 @@ type MonthResult struct {
 // liaisons act every StepHours of simulated time.
 const StepHours = 6
 
+// SendHours is how often, in simulated time, the monitors send what they
+// have signed.
+const SendHours = 2
+
 // MonthStart is where a month of days ending now begins: local midnight
 // days days before today in the agreement's time zone, but not before the
 // agreement takes effect (nothing could be violated before) — unless it
@@ -219,50 +223,22 @@ type mission struct {
 // step is one round: submit [st, en)'s observations, review, decide cases,
 // let the server's work happen, liaisons act.
 func (s *mission) step(ctx context.Context, obs []dated, st, en time.Time, dayLast bool, end time.Time) error {
-	// The deadlines and report times that fall within the step pass at
-	// their time, before the step's reports arrive.
-	arrive := en.Add(-2 * time.Minute)
-	if err := s.until(ctx, arrive); err != nil {
-		return err
-	}
-	// The step's reports arrive shortly before its end: every report is
-	// received on the day it was observed.
-	s.cfg.Clock.Advance(arrive)
-	batches := map[*Monitor][]observation.Observation{}
-	var order []*Monitor
-	for _, d := range obs {
-		if d.o.ObservedAt.Before(st) || !d.o.ObservedAt.Before(en) || d.o.SignedAt.After(en.Add(-2*time.Minute)) {
-			continue
+	// The monitors send what they signed every SendHours: every report is
+	// received within a couple of hours of being signed, on the day it was
+	// observed. The deadlines and report times in between pass first, at
+	// their time.
+	from := st.Add(-time.Nanosecond) // reports are signed after they are observed
+	for sub := st; sub.Before(en); {
+		sub = minTime(sub.Add(SendHours*time.Hour), en)
+		arrive := sub.Add(-2 * time.Minute)
+		if err := s.until(ctx, arrive); err != nil {
+			return err
 		}
-		if batches[d.m] == nil {
-			order = append(order, d.m)
+		s.cfg.Clock.Advance(arrive)
+		if err := s.send(ctx, obs, st, en, from, arrive); err != nil {
+			return err
 		}
-		batches[d.m] = append(batches[d.m], d.o)
-	}
-	// The monitors send at once, as they would: the server commits their
-	// batches together.
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for i, m := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b := batches[m]
-			c := client.New(s.cfg.Client.BaseURL, m.token)
-			for j := 0; j < len(b) && errs[i] == nil; j += 500 {
-				part := b[j:min(j+500, len(b))]
-				if err := paced(ctx, func() error { _, err := c.SubmitBatch(ctx, part); return err }); err != nil {
-					errs[i] = fmt.Errorf("demo: %s's batch: %w", m.Name, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for i, m := range order {
-		if errs[i] != nil {
-			return errs[i]
-		}
-		s.res.Observations += len(batches[m])
+		from = arrive
 	}
 	if err := s.cfg.Hooks.Settle(ctx); err != nil {
 		return err
@@ -287,6 +263,48 @@ func (s *mission) step(ctx context.Context, obs []dated, st, en time.Time, dayLa
 	}
 	s.cfg.Clock.Advance(en)
 	return s.serverWork(ctx)
+}
+
+// send submits the reports observed in [st, en) and signed in (from, to],
+// each monitor its own batch, all at once as the monitors would: the
+// server commits their batches together.
+func (s *mission) send(ctx context.Context, obs []dated, st, en, from, to time.Time) error {
+	batches := map[*Monitor][]observation.Observation{}
+	var order []*Monitor
+	for _, d := range obs {
+		o := &d.o
+		if o.ObservedAt.Before(st) || !o.ObservedAt.Before(en) || !o.SignedAt.After(from) || o.SignedAt.After(to) {
+			continue
+		}
+		if batches[d.m] == nil {
+			order = append(order, d.m)
+		}
+		batches[d.m] = append(batches[d.m], d.o)
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, m := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := batches[m]
+			c := client.New(s.cfg.Client.BaseURL, m.token)
+			for j := 0; j < len(b) && errs[i] == nil; j += 500 {
+				part := b[j:min(j+500, len(b))]
+				if err := paced(ctx, func() error { _, err := c.SubmitBatch(ctx, part); return err }); err != nil {
+					errs[i] = fmt.Errorf("demo: %s's batch: %w", m.Name, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, m := range order {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		s.res.Observations += len(batches[m])
+	}
+	return nil
 }
 
 // until moves the clock through the deadlines, cutoffs and report times

@@ -130,7 +130,7 @@ func TestServeDemoMonth(t *testing.T) {
 				t.Fatal(err)
 			}
 			od, rd := rec.ObservedAt.In(loc).Format(time.DateOnly), rec.ReceivedAt.In(loc).Format(time.DateOnly)
-			if od != rd || rec.ReceivedAt.Before(rec.ObservedAt) || rec.ReceivedAt.Sub(rec.ObservedAt) > 7*time.Hour {
+			if od != rd || rec.ReceivedAt.Before(rec.ObservedAt) || rec.ReceivedAt.Sub(rec.ObservedAt) > 3*time.Hour {
 				t.Fatalf("observed %s, received %s", rec.ObservedAt.In(loc), rec.ReceivedAt.In(loc))
 			}
 			days[od]++
