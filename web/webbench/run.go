@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pactwatch/pactwatch/agreement"
@@ -49,11 +47,6 @@ type Load struct {
 	ReadyMs   float64 // navigation start until every marker is on the map (map.js's data-ready-ms)
 	MarkersMs float64 // the markers' request until they are drawn (data-render-ms)
 	Markers   int     // markers drawn
-	// ScriptMs and TaskMs are the renderer's own busy time for the load
-	// (Chrome's Performance metrics ScriptDuration and TaskDuration): CPU
-	// the page cost, which other processes on the machine change far less
-	// than the wall-clock ReadyMs.
-	ScriptMs, TaskMs float64
 }
 
 // Result is what Run measured.
@@ -65,7 +58,6 @@ type Result struct {
 	MarkersJSONBytes   int
 	Loads              []Load
 	ColdMs, WarmMedian float64
-	WarmTaskMedian     float64 // the renderer's busy time, median of the warm loads
 }
 
 // Run measures the map page and prints the figures to w.
@@ -108,14 +100,12 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Result, error) {
 	res.Loads = loads
 	res.ColdMs = loads[0].ReadyMs
 	if len(loads) > 1 {
-		var warm, task []float64
+		var warm []float64
 		for _, l := range loads[1:] {
 			warm = append(warm, l.ReadyMs)
-			task = append(task, l.TaskMs)
 		}
 		slices.Sort(warm)
-		slices.Sort(task)
-		res.WarmMedian, res.WarmTaskMedian = warm[len(warm)/2], task[len(task)/2]
+		res.WarmMedian = warm[len(warm)/2]
 	}
 	res.print(w)
 	return res, nil
@@ -136,11 +126,11 @@ func (r *Result) print(w io.Writer) {
 		if i == 0 {
 			cache = "cold cache"
 		}
-		fmt.Fprintf(w, "load %d (%s): %d markers on the map %.0f ms after navigation start (markers: %.0f ms from request to drawn); renderer busy %.0f ms, %.0f ms of it in scripts\n",
-			i+1, cache, l.Markers, l.ReadyMs, l.MarkersMs, l.TaskMs, l.ScriptMs)
+		fmt.Fprintf(w, "load %d (%s): %d markers on the map %.0f ms after navigation start (markers: %.0f ms from request to drawn)\n",
+			i+1, cache, l.Markers, l.ReadyMs, l.MarkersMs)
 	}
 	if len(r.Loads) > 1 {
-		fmt.Fprintf(w, "median of the warm loads: %.0f ms; renderer busy %.0f ms\n", r.WarmMedian, r.WarmTaskMedian)
+		fmt.Fprintf(w, "median of the warm loads: %.0f ms\n", r.WarmMedian)
 	}
 }
 
@@ -289,10 +279,6 @@ const ready = `(() => { const m = document.getElementById("map"); return !!m && 
 func loadOnce(tab context.Context, timeout time.Duration, url string) (Load, error) {
 	ctx, cancel := context.WithTimeout(tab, timeout)
 	defer cancel()
-	before, err := chromedp.Run(ctx, rendererMetrics)
-	if err != nil {
-		return Load{}, err
-	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		return Load{}, fmt.Errorf("webbench: opening %s: %w", url, err)
 	}
@@ -308,37 +294,7 @@ func loadOnce(tab context.Context, timeout time.Duration, url string) (Load, err
 		f, _ := strconv.ParseFloat(data[k], 64)
 		return f
 	}
-	after, err := chromedp.Run(ctx, rendererMetrics)
-	if err != nil {
-		return Load{}, err
-	}
-	// The metrics count from the renderer's start: a new page may get a
-	// new renderer, whose counts start again from zero.
-	busy := func(name string) float64 {
-		if d := after[name] - before[name]; d >= 0 {
-			return d * 1000
-		}
-		return after[name] * 1000
-	}
-	return Load{ReadyMs: num("readyMs"), MarkersMs: num("renderMs"), Markers: int(num("markerCount")),
-		ScriptMs: busy("ScriptDuration"), TaskMs: busy("TaskDuration")}, nil
-}
-
-// rendererMetrics reads Chrome's Performance metrics (durations in
-// seconds), enabling the domain first (enabling twice is harmless).
-func rendererMetrics(ctx context.Context, t *chromedp.Target) (map[string]float64, error) {
-	if _, err := cdp.Call(ctx, t, performance.Enable, performance.EnableParams{}); err != nil {
-		return nil, err
-	}
-	res, err := cdp.Call(ctx, t, performance.GetMetrics, cdp.Empty{})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]float64, len(res.Metrics))
-	for _, m := range res.Metrics {
-		out[m.Name] = m.Value
-	}
-	return out, nil
+	return Load{ReadyMs: num("readyMs"), MarkersMs: num("renderMs"), Markers: int(num("markerCount"))}, nil
 }
 
 func errorIf(msg string) error {
