@@ -238,10 +238,12 @@ func (s *mission) step(ctx context.Context, obs []dated, st, en time.Time, dayLa
 		if err := s.send(ctx, obs, st, en, from, arrive); err != nil {
 			return err
 		}
+		// The pipeline takes them in before the clock moves on, so that
+		// its records are stamped in order.
+		if err := s.cfg.Hooks.Settle(ctx); err != nil {
+			return err
+		}
 		from = arrive
-	}
-	if err := s.cfg.Hooks.Settle(ctx); err != nil {
-		return err
 	}
 	// On the last day the analysts leave the last six hours' incidents in
 	// the queue for the visitor.
