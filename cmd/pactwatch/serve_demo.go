@@ -81,10 +81,13 @@ func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) err
 		return err
 	}
 	took := time.Since(began)
-	fmt.Fprintf(stdout, "demo: %d days and today (%s to %s), %d monitors, %d observations; analysts decided %d incidents (%d verified, %d rejected, %d disputed); %d cases (%d confirmed, %d remedied, %d withdrawn), %d protocol runs; guarantors' steps %d on time, %d late, %d missed; %d daily reports published; in %.1f s\n",
-		res.Days, res.Start.In(a.agreement.Location()).Format(time.DateOnly), res.End.In(a.agreement.Location()).Format("2006-01-02 15:04 MST"), res.Monitors, res.Observations,
-		res.Incidents, res.Verified, res.Rejected, res.Disputed, res.Cases, res.Confirmed, res.Remedied, res.Withdrawn,
-		res.Runs, res.OnTime, res.Late, res.Missed, res.Reports, took.Seconds())
+	loc := a.agreement.Location()
+	fmt.Fprintf(stdout, "demo: %d days and today (%s to %s) replayed in %.1f s: %d monitors submitted %d observations\n",
+		res.Days, res.Start.In(loc).Format(time.DateOnly), res.End.In(loc).Format("2006-01-02 15:04 MST"), took.Seconds(), res.Monitors, res.Observations)
+	fmt.Fprintf(stdout, "demo: analysts reviewed %d incidents (%d verified, %d rejected, %d disputed); %d cases (%d confirmed, %d remedied, %d withdrawn), %d protocol runs\n",
+		res.Incidents, res.Verified, res.Rejected, res.Disputed, res.Cases, res.Confirmed, res.Remedied, res.Withdrawn, res.Runs)
+	fmt.Fprintf(stdout, "demo: guarantors' steps %d on time, %d late, %d missed; %d daily reports published\n",
+		res.OnTime, res.Late, res.Missed, res.Reports)
 	fmt.Fprintf(stdout, "  demo analyst: token in %s; try: pactwatch incidents list --server %s --token-file %s\n",
 		filepath.Join(dir, "analyst-1.token"), a.url, filepath.Join(dir, "analyst-1.token"))
 	go a.demoLiaisons(ctx, cfg)
