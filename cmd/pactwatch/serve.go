@@ -116,13 +116,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		fmt.Fprintf(stdout, "  admin token: in %s\n", filepath.Join(c.data, "admin.token"))
 	}
-	if c.demo {
+	seeded := c.demo && demoSeeded(c.data)
+	if seeded {
 		fmt.Fprintf(stdout, "  demo monitor: key %s, token %s\n  try: pactwatch submit --key %s --server %s --token \"$(cat %s)\" %s\n",
 			filepath.Join(c.data, "demo", "monitor.key"), filepath.Join(c.data, "demo", "monitor.token"),
 			filepath.Join(c.data, "demo", "monitor.key"), app.url, filepath.Join(c.data, "demo", "monitor.token"),
 			filepath.Join(c.data, "demo", "observation.json"))
 	}
-	if c.demoLive {
+	if c.demoLive && seeded {
 		go app.demoLive(ctx, c)
 	}
 	return app.wait(ctx)

@@ -31,6 +31,13 @@ func demoClock(c serveConfig, agr *agreement.Agreement) *demo.Clock {
 	return demo.NewClock(start, time.Now)
 }
 
+// demoSeeded reports whether the data folder holds a seeded demo (its
+// newcomer's monitor key).
+func demoSeeded(data string) bool {
+	_, err := os.Stat(filepath.Join(data, "demo", "monitor.key"))
+	return err == nil
+}
+
 // demoFreshStore lets the demo clock start in the past only on an empty
 // ledger: a database that holds records (a folder served before without
 // --demo, or a shared PostgreSQL database) keeps real time, so that no
@@ -67,7 +74,10 @@ func (a *app) seedDemo(ctx context.Context, c serveConfig, stdout io.Writer) err
 	}
 	clock := a.clock
 	if clock == nil || clock.Live() {
-		return pactwatch.Errorf(pactwatch.EINVALID, "the demo replays its month on a fresh, empty database only")
+		// The month is replayed in the past, before every record: only
+		// into an empty database.
+		fmt.Fprintf(stdout, "demo: the database already holds records; not seeding (use a fresh --data folder)\n")
+		return nil
 	}
 	began := time.Now()
 	cfg := demo.Config{Client: client.New(a.url, a.admin), Agreement: a.agreement, Dir: dir,
