@@ -94,7 +94,7 @@ func Monitors() []*Monitor {
 		{Name: "uav-team-1", Source: vocab.UAV, Grade: "A1", Along: 0.62, Spread: 0.2, PerDay: 4,
 			mix: []weighted{{vocab.HeavyWeaponSighted, 70}, {vocab.TroopMovement, 20}, {vocab.EquipmentInterference, 10}}},
 		{Name: "acoustic-avdiivka", Source: vocab.AcousticSensor, Grade: "C3", Along: 0.7, Spread: 0.02, PerDay: 30, Fixed: true, Partner: "patrol-north",
-			mix: []weighted{{vocab.Explosion, 85}, {vocab.BurstOfFire, 15}}},
+			mix: []weighted{{vocab.Explosion, 65}, {vocab.BurstOfFire, 35}}},
 		{Name: "osint-desk", Source: vocab.OpenSource, Grade: "C3", Along: 0.5, Spread: 0.45, PerDay: 4,
 			mix: []weighted{{vocab.DroneStrike, 40}, {vocab.InfrastructureDamage, 25}, {vocab.CivilianCasualty, 20}, {vocab.MissileStrike, 15}}},
 		{Name: "inspection-team", Source: vocab.Patrol, Grade: "A1", Inspects: true},

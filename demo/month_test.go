@@ -2,10 +2,16 @@ package demo
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +25,8 @@ import (
 	"github.com/pactwatch/pactwatch/store"
 	"github.com/pactwatch/pactwatch/vocab"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func TestClock(t *testing.T) {
 	real := &fakeClock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
@@ -115,6 +123,31 @@ func TestDayPlan(t *testing.T) {
 	p1, p2 := plan(3, 10), plan(3, 10)
 	if !reflect.DeepEqual(p1, p2) {
 		t.Fatal("the plan is not deterministic")
+	}
+	// What the seed gives, monitor by monitor and category by category:
+	// a change of the simulation shows here (go test -update rewrites it).
+	var sum strings.Builder
+	reports, counted := map[string]int{}, map[string]int{}
+	for _, d := range p1 {
+		k := d.m.Name + " " + string(d.o.Category)
+		reports[k]++
+		counted[k] += d.o.Count
+	}
+	for _, k := range slices.Sorted(maps.Keys(reports)) {
+		fmt.Fprintf(&sum, "%-40s %4d reports %6d events\n", k, reports[k], counted[k])
+	}
+	golden := filepath.Join("testdata", "dayplan-seed3-10days.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(sum.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.String() != string(want) {
+		t.Errorf("ten days for seed 3:\n%s\nwant (%s):\n%s", sum.String(), golden, want)
 	}
 	if reflect.DeepEqual(p1[:10], plan(4, 10)[:10]) {
 		t.Fatal("another seed, the same plan")
