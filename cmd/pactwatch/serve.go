@@ -73,7 +73,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&c.maxEvidence, "max-evidence", server.DefaultMaxEvidence, "largest evidence file, bytes")
 	fs.Float64Var(&c.rate, "rate", 50, "requests per second per principal (token bucket, burst 2×); 0 lifts the limit")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.BoolVar(&c.demo, "demo", false, "seed a fresh data folder with simulated monitors and a few days of observations first")
+	fs.BoolVar(&c.demo, "demo", false, "first replay a simulated month of a monitoring mission (monitors, analysts, cases, guarantors) into a fresh data folder, on a simulated clock, then serve in real time")
 	fs.BoolVar(&c.demoLive, "demo-live", false, "with --demo: keep simulating new observations while serving")
 	fs.Int64Var(&c.demoSeed, "demo-seed", 1, "with --demo: the simulation's random seed")
 	fs.IntVar(&c.demoDays, "demo-days", 30, "with --demo: days of the simulated month replayed before real time")
