@@ -457,12 +457,12 @@ func (s *mission) cases(ctx context.Context, dayLast bool) error {
 	// the guarantors first.
 	rank := func(c compliance.Case) int {
 		r := int(c.Severity) * 1000
-		switch c.Group.Commitment {
-		case "holding-areas":
+		switch s.ruleOf(c) {
+		case agreement.RuleHoldingInventory:
 			r += 30000
-		case "freedom-of-movement":
+		case agreement.RuleMissionRestriction:
 			r += 20000
-		case "ceasefire":
+		case agreement.RuleFireInZone:
 		default:
 			r += 10000
 		}
@@ -472,7 +472,7 @@ func (s *mission) cases(ctx context.Context, dayLast bool) error {
 	now := s.cfg.Clock.Now()
 	for _, c := range cands {
 		// Weapons missing from storage always go to the guarantors.
-		if s.confirmedToday < s.quota || c.Group.Commitment == "holding-areas" {
+		if s.confirmedToday < s.quota || s.ruleOf(c) == agreement.RuleHoldingInventory {
 			if err := s.confirm(ctx, c); err != nil {
 				return err
 			}
@@ -514,6 +514,14 @@ func (s *mission) cases(ctx context.Context, dayLast bool) error {
 		s.res.Remedied++
 	}
 	return nil
+}
+
+// ruleOf is the kind of rule of the case's commitment.
+func (s *mission) ruleOf(c compliance.Case) string {
+	if cm := s.cfg.Agreement.Commitment(c.Group.Commitment); cm != nil {
+		return cm.Rule.Kind
+	}
+	return ""
 }
 
 // confirm has the analysts confirm a case: under a two-person rule the
