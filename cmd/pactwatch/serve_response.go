@@ -97,7 +97,7 @@ func startResponse(ctx context.Context, svc *service.Service, st store.Store, si
 	}()
 	go func() {
 		defer close(done)
-		d := &service.Deliverer{Store: st, Signer: signer, Now: now, Log: log}
+		d := &service.Deliverer{Store: st, Signer: signer, Now: now, Log: log, Wake: svc.Appended()}
 		d.Run(ctx, responseTick)
 		<-sched
 	}()
