@@ -158,23 +158,7 @@ func TestServeDemoOnUsedFolder(t *testing.T) {
 		t.Skip("starts servers")
 	}
 	data := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &serveOutput{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--log-level", "error"}, out, out)
-	}()
-	for !strings.Contains(out.String(), " serving ") {
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited: %v\n%s", err, out)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	serveAndStop(t, data)
 	_, out2 := serveInProcess(t, "--data", data, "--demo")
 	if !strings.Contains(out2.String(), "demo: the database already holds records; not seeding") || strings.Contains(out2.String(), "analysts reviewed") || strings.Contains(out2.String(), "demo monitor") {
 		t.Errorf("--demo on a used folder:\n%s", out2)

@@ -177,23 +177,7 @@ func TestServeRestart(t *testing.T) {
 		t.Skip("starts servers")
 	}
 	data := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &serveOutput{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--log-level", "error"}, out, out)
-	}()
-	for !strings.Contains(out.String(), " serving ") {
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited: %v\n%s", err, out)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	serveAndStop(t, data)
 	token, _ := os.ReadFile(filepath.Join(data, "admin.token"))
 	url, out2 := serveInProcess(t, "--data", data)
 	if strings.Contains(out2.String(), "shown once") {
@@ -256,5 +240,28 @@ func TestBenchIngestPrints(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// serveAndStop starts serve on data without the demo, waits until it
+// serves, and stops it: a folder that has been served once.
+func serveAndStop(t *testing.T, data string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &serveOutput{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--log-level", "error"}, out, out)
+	}()
+	for !strings.Contains(out.String(), " serving ") {
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, out)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
