@@ -64,29 +64,37 @@ func (p *Pipeline) locked(f func() error) error {
 func (p *Pipeline) Incidents(f Filter) ([]*incident.Incident, error) {
 	var out []*incident.Incident
 	err := p.locked(func() error {
-		var list []*incident.Incident
-		if f.Status == "" || f.Status.Open() {
-			list = p.tracker.Queue(incident.QueueFilter{Area: f.Area, Categories: f.Categories, MinGrade: f.MinGrade})
-		} else {
-			for _, inc := range p.tracker.Incidents() {
-				if match(inc, &f) {
-					list = append(list, inc)
-				}
-			}
-			sort.SliceStable(list, func(i, j int) bool { return list[i].First.Before(list[j].First) })
-		}
-		for _, inc := range list {
-			if f.Status != "" && inc.Status != f.Status {
-				continue
-			}
-			out = append(out, clone(inc))
-			if f.Limit > 0 && len(out) == f.Limit {
-				break
-			}
-		}
+		p.selectIncidents(f, func(inc *incident.Incident) { out = append(out, clone(inc)) })
 		return nil
 	})
 	return out, err
+}
+
+// selectIncidents calls keep with each incident the filter selects, oldest
+// first, at most f.Limit of them; the caller holds the lock. An open status
+// (or none) reads the review queue, which filters open incidents itself.
+func (p *Pipeline) selectIncidents(f Filter, keep func(*incident.Incident)) {
+	var list []*incident.Incident
+	if f.Status == "" || f.Status.Open() {
+		list = p.tracker.Queue(incident.QueueFilter{Area: f.Area, Categories: f.Categories, MinGrade: f.MinGrade})
+	} else {
+		for _, inc := range p.tracker.Incidents() {
+			if match(inc, &f) {
+				list = append(list, inc)
+			}
+		}
+		sort.SliceStable(list, func(i, j int) bool { return list[i].First.Before(list[j].First) })
+	}
+	n := 0
+	for _, inc := range list {
+		if f.Status != "" && inc.Status != f.Status {
+			continue
+		}
+		keep(inc)
+		if n++; f.Limit > 0 && n == f.Limit {
+			return
+		}
+	}
 }
 
 // match applies the filter to a decided incident (the queue filters open

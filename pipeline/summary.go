@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"maps"
-	"sort"
 	"time"
 
 	"github.com/pactwatch/pactwatch/incident"
@@ -55,26 +54,7 @@ func copyDisc(d *incident.Disc) *incident.Disc {
 func (p *Pipeline) Summaries(f Filter) ([]Summary, error) {
 	var out []Summary
 	err := p.locked(func() error {
-		var list []*incident.Incident
-		if f.Status == "" || f.Status.Open() {
-			list = p.tracker.Queue(incident.QueueFilter{Area: f.Area, Categories: f.Categories, MinGrade: f.MinGrade})
-		} else {
-			for _, inc := range p.tracker.Incidents() {
-				if match(inc, &f) {
-					list = append(list, inc)
-				}
-			}
-			sort.SliceStable(list, func(i, j int) bool { return list[i].First.Before(list[j].First) })
-		}
-		for _, inc := range list {
-			if f.Status != "" && inc.Status != f.Status {
-				continue
-			}
-			out = append(out, SummaryOf(inc))
-			if f.Limit > 0 && len(out) == f.Limit {
-				break
-			}
-		}
+		p.selectIncidents(f, func(inc *incident.Incident) { out = append(out, SummaryOf(inc)) })
 		return nil
 	})
 	return out, err
