@@ -326,6 +326,15 @@ type Commitment struct {
 	from, until time.Time
 }
 
+// ClaimsGuarantee reports whether the agreement calls this commitment a
+// guarantee by its kind ("guarantee" or "response"): an obligation to act,
+// not to consult. `agreement check` and the agreement page warn where such
+// a commitment's wording reads as something weaker — the Budapest
+// Memorandum's failure, a guarantee in name and an assurance in law.
+func (c Commitment) ClaimsGuarantee() bool {
+	return c.Kind == "guarantee" || c.Kind == "response"
+}
+
 // Period returns when the commitment binds: from its start (or the
 // agreement's effective day) until its end, its start plus its duration,
 // or the agreement's end. A zero from or until means unbounded.

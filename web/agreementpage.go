@@ -183,7 +183,7 @@ func (h *Handler) agreementGet(w http.ResponseWriter, r *http.Request, a *agreem
 			} else {
 				ac := newAssessClause(v.locale, 1, wd.clause, wd.lang)
 				cv.Assessment = &ac
-				if guaranteeKinds[c.Kind] && !wd.clause.Label.IsGuarantee() {
+				if c.ClaimsGuarantee() && !wd.clause.Label.IsGuarantee() {
 					cv.Weaker = v.T("agreement.wording_weaker", "Label", ac.LabelText)
 				}
 			}
@@ -197,13 +197,6 @@ func (h *Handler) agreementGet(w http.ResponseWriter, r *http.Request, a *agreem
 	v.Data = p
 	h.render(w, r, http.StatusOK, "agreement", v)
 }
-
-// guaranteeKinds are the commitment kinds by which an agreement calls a
-// commitment a guarantee — an obligation to act, not to consult. The page
-// warns, as `pactwatch agreement check` does (cmd/pactwatch/agreement.go),
-// where such a commitment's wording reads as something weaker: the
-// Budapest Memorandum's failure, a guarantee in name and an assurance in law.
-var guaranteeKinds = map[string]bool{"guarantee": true, "response": true}
 
 // agrActor names an obligor or protocol actor in the viewer's language:
 // the mission and "all guarantors" are words of the page; parties and

@@ -64,10 +64,6 @@ func runAgreementCheck(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// guaranteeKinds are the commitment kinds by which an agreement declares a
-// commitment to be a guarantee: an obligation to act, not to consult.
-var guaranteeKinds = map[string]bool{"guarantee": true, "response": true}
-
 // wordingWarnings assesses the text of every commitment the agreement treats
 // as a guarantee and warns where the wording reads as something weaker — the
 // Budapest Memorandum's failure: a "guarantee" in name, an assurance in law.
@@ -75,7 +71,7 @@ var guaranteeKinds = map[string]bool{"guarantee": true, "response": true}
 func wordingWarnings(a *agreement.Agreement) []string {
 	var out []string
 	for i, c := range a.Commitments {
-		if !guaranteeKinds[c.Kind] || strings.TrimSpace(c.Text) == "" {
+		if !c.ClaimsGuarantee() || strings.TrimSpace(c.Text) == "" {
 			continue
 		}
 		cl, err := assess.AssessClause(c.Text, "")
