@@ -269,7 +269,7 @@ func startServer(ctx context.Context, c serveConfig, log *slog.Logger) (*app, er
 	go func() {
 		defer close(a.bgDone)
 		piped := startPipeline(bg, pl, log)
-		reported := startReports(bg, st, agr, c.now, log)
+		reported := startReports(bg, st, agr, pl, resp, c.now, log)
 		responded := startResponse(bg, resp, st, signer, c.now, log)
 		if cp != nil {
 			_ = cp.Run(bg)

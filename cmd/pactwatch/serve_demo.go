@@ -12,8 +12,6 @@ import (
 	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/demo"
-	"github.com/pactwatch/pactwatch/report"
-	"github.com/pactwatch/pactwatch/server"
 )
 
 // demoClock returns the clock of a demo about to be seeded: a fresh data
@@ -130,7 +128,7 @@ func (a *app) demoHooks() demo.Hooks {
 			return len(ts), err
 		},
 		Publish: func(ctx context.Context) ([]string, error) {
-			p := &report.Publisher{Store: a.store, Agreement: a.agreement, NewLeaf: server.NewLeaf, Now: a.clock.Now}
+			p := newPublisher(a.store, a.agreement, newReportInputs(a.store, a.pipeline, a.response), a.clock.Now)
 			return p.PublishDue(ctx)
 		},
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
-	"github.com/pactwatch/pactwatch/report"
-	"github.com/pactwatch/pactwatch/server"
+	"github.com/pactwatch/pactwatch/pipeline"
+	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/store"
 )
 
@@ -26,8 +26,11 @@ const reportLock = "report"
 // lost (PostgreSQL: its session died, so another server may already
 // publish) it stops and goes back to trying for the lock, as the others
 // do. A report's body depends on the ledger only, so a second publication
-// finds it stored.
-func startReports(ctx context.Context, st store.Store, agr *agreement.Agreement, now func() time.Time, log *slog.Logger) <-chan struct{} {
+// finds it stored. Reports count the pipeline's incidents and cases, so
+// with a pipeline only the server running it (Ready) leads the reports:
+// another one would wait for it forever.
+func startReports(ctx context.Context, st store.Store, agr *agreement.Agreement, pl *pipeline.Pipeline, resp *service.Service, now func() time.Time, log *slog.Logger) <-chan struct{} {
+	inputs := newReportInputs(st, pl, resp)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -46,7 +49,11 @@ func startReports(ctx context.Context, st store.Store, agr *agreement.Agreement,
 				lead, release = nil, nil
 				log.Warn("reports: lost the leader lock; another server may publish")
 			}
-			if lead == nil {
+			if lead != nil && pl != nil && !pl.Ready() {
+				release() // the pipeline's leader should publish
+				lead, release = nil, nil
+			}
+			if lead == nil && (pl == nil || pl.Ready()) {
 				l, r, ok, err := st.TryLead(ctx, reportLock)
 				if err != nil && ctx.Err() == nil {
 					log.Error("reports: leader election", "err", err)
@@ -55,7 +62,7 @@ func startReports(ctx context.Context, st store.Store, agr *agreement.Agreement,
 				}
 			}
 			if lead != nil {
-				p := &report.Publisher{Store: leadStore{st, lead}, Agreement: agr, NewLeaf: server.NewLeaf, Now: now}
+				p := newPublisher(leadStore{st, lead}, agr, inputs, now)
 				ids, err := p.PublishDue(lead)
 				if err != nil && lead.Err() == nil {
 					log.Error("reports: publishing", "err", err)

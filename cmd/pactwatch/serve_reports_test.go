@@ -100,7 +100,7 @@ func reportsLeaderLost(t *testing.T, dsn string, opts store.Options, lose func(f
 			t.Fatal(err)
 		}
 		rs := &reportStore{Store: st}
-		done := startReports(ctx, rs, agr, clock, log)
+		done := startReports(ctx, rs, agr, nil, nil, clock, log)
 		t.Cleanup(func() { cancel(); <-done; st.Close() })
 		return rs
 	}

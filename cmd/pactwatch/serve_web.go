@@ -24,7 +24,8 @@ import (
 // and log-in with the principals' tokens.
 func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pipeline.Pipeline, resp *service.Service, log *slog.Logger) web.Options {
 	loc := agr.Location()
-	quorum := checkpointQuorum(c, agr) // as newCheckpointer decides it
+	inputs := newReportInputs(st, pl, resp) // the publisher's inputs (newPublisher)
+	quorum := checkpointQuorum(c, agr)      // as newCheckpointer decides it
 	o := web.Options{
 		Map:      web.ObservationMap{Agreement: agr, Store: st, Public: true},
 		FullMap:  web.ObservationMap{Agreement: agr, Store: st},
@@ -38,11 +39,13 @@ func webOptions(c serveConfig, agr *agreement.Agreement, st store.Store, pl *pip
 		PublicPages: c.publicPages,
 		Reports: web.LedgerReports{Store: st, Location: loc, Now: c.now,
 			Compute: func(ctx context.Context, day string, asOf time.Time) (*report.Report, error) {
-				obs, err := report.ReadObservations(ctx, st, agr, day)
-				if err != nil {
-					return nil, err
+				r, err := computeReport(ctx, st, agr, inputs, day, asOf)
+				if pactwatch.ErrorCode(err) == pactwatch.EUNAVAILABLE {
+					// Another server runs the pipeline: the provisional
+					// report counts observations (and says so).
+					return computeReport(ctx, st, agr, nil, day, asOf)
 				}
-				return report.Daily(report.Input{Agreement: agr, Observations: obs, AsOf: asOf}, day)
+				return r, err
 			}},
 		Ledger:        st,
 		WitnessQuorum: quorum,
