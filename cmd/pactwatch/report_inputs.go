@@ -112,7 +112,11 @@ func (ri *reportInputs) Add(ctx context.Context, day string, in *report.Input) e
 	if in.Cases, err = ri.cases(ctx, asOf); err != nil {
 		return err
 	}
-	in.Steps, err = ri.steps(ctx, asOf)
+	from, _, err := report.Bounds(day, in.Agreement.Location())
+	if err != nil {
+		return err
+	}
+	in.Steps, err = ri.steps(ctx, from, asOf)
 	return err
 }
 
@@ -285,8 +289,11 @@ func (ri *reportInputs) closedAt(ctx context.Context, c *compliance.Case) (time.
 // steps returns the steps of the runs started by asOf: done only if done
 // by asOf, each deadline as it stood at asOf (less the pauses of its case
 // resumed after asOf, which moved it later). A step ended or cancelled
-// with its case by asOf before its deadline never fell due: left out.
-func (ri *reportInputs) steps(ctx context.Context, asOf time.Time) ([]report.Step, error) {
+// with its case by asOf before its deadline never fell due: left out. So
+// is a step settled undone (missed at the cutoff, cancelled) before the
+// report's day began: it is no longer owed, and would otherwise count as
+// overdue at the end of every later day.
+func (ri *reportInputs) steps(ctx context.Context, from, asOf time.Time) ([]report.Step, error) {
 	runs, err := ri.response.Runs(ctx, "")
 	if err != nil {
 		return nil, err
@@ -305,8 +312,12 @@ func (ri *reportInputs) steps(ctx context.Context, asOf time.Time) ([]report.Ste
 			if (s.State == response.Ended || s.State == response.Cancelled) && !s.Closed.After(asOf) && !s.Closed.After(due) {
 				continue
 			}
+			doneBy := s.Done != nil && !s.Done.At.After(asOf)
+			if !doneBy && !s.Closed.IsZero() && s.Closed.Before(from) {
+				continue
+			}
 			rs := report.Step{Case: r.Case, Step: r.Protocol + "/" + s.Key, Actor: s.Actor, Action: s.Action, Due: due}
-			if s.Done != nil && !s.Done.At.After(asOf) {
+			if doneBy {
 				rs.Done = s.Done.At
 			}
 			out = append(out, rs)
