@@ -91,9 +91,11 @@ func (ri *reportInputs) Add(ctx context.Context, day string, in *report.Input) e
 		asOf = to
 	}
 	// Everything received by asOf must be clustered first: drain what the
-	// pipeline has not read yet (Step is what its own loop runs).
+	// pipeline has not read yet (Step is what its own loop runs). Not
+	// under ctx: the report leadership (or a web request) ending must not
+	// cut a pipeline batch's commit short.
 	for {
-		n, err := ri.pipeline.Step(ctx)
+		n, err := ri.pipeline.Step(context.WithoutCancel(ctx))
 		if err != nil {
 			return err
 		}

@@ -18,8 +18,8 @@ import (
 // TestPublishedReportsWithCasesAndSteps seeds a short demo through serve
 // (SQLite): its daily reports, published as each simulated day's as-of
 // time passed, list cases opened and closed and steps due, done and
-// missed; and each, rebuilt now — after later reviews, case closures and
-// recorded steps — is byte for byte the body in the ledger.
+// missed; and each, rebuilt after a restart — after later reviews, case
+// closures and recorded steps — is byte for byte the body in the ledger.
 func TestPublishedReportsWithCasesAndSteps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays a demo month")
@@ -32,10 +32,23 @@ func TestPublishedReportsWithCasesAndSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
 	var out bytes.Buffer
 	if err := a.seedDemo(ctx, c, &out); err != nil {
+		a.close()
 		t.Fatal(err)
+	}
+	// Restarted, the server restores its pipeline and response state
+	// from the ledger: what the rebuilt reports read below.
+	a.close()
+	c.demo = false
+	if a, err = startServer(ctx, c, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	for deadline := time.Now().Add(time.Minute); !a.pipeline.Ready(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) { // a hang, not a speed goal
+			t.Fatal("the restarted pipeline is not ready")
+		}
 	}
 	recs, err := a.store.Records(ctx, ledger.TypeReport, 0, 100)
 	if err != nil {
