@@ -76,16 +76,20 @@ const entryHeader = "pactwatch-entry/v1\n"
 //	time 2026-11-20T06:15:00Z
 //	digest <64 hex>
 //	public <64 hex, or "-">
+//
+// It appends into one exactly sized buffer rather than formatting with fmt:
+// every record the store appends is marshalled on the write path.
 func (e Entry) Marshal() []byte {
-	var b bytes.Buffer
-	b.WriteString(entryHeader)
-	fmt.Fprintf(&b, "type %s\nid %s\ntime %s\ndigest %x\n", e.Type, e.RecordID, e.Time.UTC().Format(time.RFC3339Nano), e.Digest)
+	b := make([]byte, 0, len(entryHeader)+len(e.Type)+len(e.RecordID)+len(time.RFC3339Nano)+2*2*sha256.Size+40)
+	b = append(b, entryHeader...)
+	b = append(append(append(b, "type "...), e.Type...), '\n')
+	b = append(append(append(b, "id "...), e.RecordID...), '\n')
+	b = append(e.Time.UTC().AppendFormat(append(b, "time "...), time.RFC3339Nano), '\n')
+	b = append(hex.AppendEncode(append(b, "digest "...), e.Digest[:]), '\n')
 	if e.PublicDigest == ([32]byte{}) {
-		b.WriteString("public -\n")
-	} else {
-		fmt.Fprintf(&b, "public %x\n", e.PublicDigest)
+		return append(b, "public -\n"...)
 	}
-	return b.Bytes()
+	return append(hex.AppendEncode(append(b, "public "...), e.PublicDigest[:]), '\n')
 }
 
 // ParseEntry decodes Marshal's output, refusing anything Marshal would not

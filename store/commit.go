@@ -542,7 +542,7 @@ func encodeLeaves(leaves []Leaf, typ string) ([]encodedLeaf, error) {
 	for i, l := range leaves {
 		field := "entry"
 		if len(leaves) > 1 {
-			field = fmt.Sprintf("entries[%d]", i)
+			field = "entries[" + strconv.Itoa(i) + "]"
 		}
 		if typ != "" && l.Entry.Type != typ {
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".type", "ledger entry of type %q, want %q", l.Entry.Type, typ)

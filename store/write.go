@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -330,7 +331,7 @@ func (s *DB) AppendRecords(ctx context.Context, recs []GenericRecord) ([]AppendR
 func checkRecords(recs []GenericRecord) ([]encodedLeaf, error) {
 	leaves := make([]Leaf, len(recs))
 	for i, r := range recs {
-		field := fmt.Sprintf("records[%d]", i)
+		field := "records[" + strconv.Itoa(i) + "]"
 		switch {
 		case r.ID == "":
 			return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, field+".id", "missing id")
