@@ -141,38 +141,48 @@ func (ri *reportInputs) incidents(obs []observation.Record, asOf time.Time) ([]r
 	out := []report.Incident{}
 	status := map[string]incident.Status{}
 	for _, inc := range all {
-		if inc.MergedInto != "" {
-			continue // its reports are counted in the incident it joined
-		}
-		var known []incident.Report
-		for _, r := range inc.Reports {
-			if t, ok := received[r.ID]; ok && !t.After(asOf) {
-				known = append(known, r)
-			}
-		}
-		if len(known) == 0 {
-			continue // not known at asOf, or of neither the day nor the day before
-		}
-		st := statusAsOf(inc, asOf)
-		if st == incident.Merged {
+		r, ok := incidentAsOf(inc, received, asOf)
+		if !ok {
 			continue
 		}
-		status[inc.ID] = st
-		r := report.Incident{ID: inc.ID, Status: string(st), At: known[0].At, Counts: incident.CombineCounts(known),
-			Observations: len(known)}
-		for _, k := range known {
-			if k.At.Before(r.At) {
-				r.At = k.At
-			}
-			r.CalibreMM = max(r.CalibreMM, k.CalibreMM)
-		}
-		r.Weapons = weaponsOf(known)
-		if l := inc.Location; l != nil {
-			r.Position = &observation.Position{Lat: l.Point[1], Lon: l.Point[0], UncertaintyM: l.RadiusKm * 1000}
-		}
+		status[r.ID] = incident.Status(r.Status)
 		out = append(out, r)
 	}
 	return out, status, nil
+}
+
+// incidentAsOf reduces an incident to its reports received by asOf
+// (received: observation id → received time), with its status then; false
+// when none was received by then, or it had been merged into another.
+func incidentAsOf(inc *incident.Incident, received map[string]time.Time, asOf time.Time) (report.Incident, bool) {
+	if inc.MergedInto != "" {
+		return report.Incident{}, false // its reports are counted in the incident it joined
+	}
+	var known []incident.Report
+	for _, r := range inc.Reports {
+		if t, ok := received[r.ID]; ok && !t.After(asOf) {
+			known = append(known, r)
+		}
+	}
+	if len(known) == 0 {
+		return report.Incident{}, false // not known at asOf, or of neither the day nor the day before
+	}
+	st := statusAsOf(inc, asOf)
+	if st == incident.Merged {
+		return report.Incident{}, false
+	}
+	r := report.Incident{ID: inc.ID, Status: string(st), At: known[0].At, Counts: incident.CombineCounts(known),
+		Weapons: weaponsOf(known), Observations: len(known)}
+	for _, k := range known {
+		if k.At.Before(r.At) {
+			r.At = k.At
+		}
+		r.CalibreMM = max(r.CalibreMM, k.CalibreMM)
+	}
+	if l := inc.Location; l != nil {
+		r.Position = &observation.Position{Lat: l.Point[1], Lon: l.Point[0], UncertaintyM: l.RadiusKm * 1000}
+	}
+	return r, true
 }
 
 // statusAsOf is the incident's status after its last change at or before

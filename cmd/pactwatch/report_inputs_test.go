@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pactwatch/pactwatch/incident"
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/report"
 	"github.com/pactwatch/pactwatch/response"
 	"github.com/pactwatch/pactwatch/server"
+	"github.com/pactwatch/pactwatch/vocab"
 )
 
 // TestPublishedReportsWithCasesAndSteps seeds a short demo through serve
@@ -117,5 +120,54 @@ func TestDeadlineAsOf(t *testing.T) {
 				t.Errorf("deadline as of %s = %s, want %s", tt.asOf, got, tt.want)
 			}
 		})
+	}
+}
+
+// An incident as of a time holds only the reports received by then, with
+// its status then; one merged away, or known to nobody yet, is left out.
+func TestIncidentAsOf(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 11, 20, h, 0, 0, 0, time.UTC) }
+	inc := &incident.Incident{ID: "inc-1", Status: incident.Verified,
+		Reports: []incident.Report{
+			{ID: "o1", Reporter: "a", Category: vocab.Explosion, Count: 3, At: at(5)},
+			{ID: "o2", Reporter: "b", Category: vocab.Explosion, Count: 5, At: at(4)},
+			{ID: "o3", Reporter: "a", Category: vocab.HeavyWeaponSighted, WeaponClass: vocab.MLRS, Count: 2, CalibreMM: 122, At: at(6)},
+		},
+		History: []incident.Change{
+			{At: at(5), Status: incident.Reported}, {At: at(8), Status: incident.Corroborated}, {At: at(12), Status: incident.Verified},
+		}}
+	received := map[string]time.Time{"o1": at(5), "o2": at(8), "o3": at(9)}
+	tests := []struct {
+		name string
+		asOf time.Time
+		want *report.Incident // nil: left out
+	}{
+		{"before any report", at(4), nil},
+		{"first report only", at(6), &report.Incident{ID: "inc-1", Status: "reported", At: at(5),
+			Counts: map[vocab.Category]int{vocab.Explosion: 3}, Observations: 1}},
+		{"corroborated, earlier report", at(8), &report.Incident{ID: "inc-1", Status: "corroborated", At: at(4),
+			Counts: map[vocab.Category]int{vocab.Explosion: 5}, Observations: 2}},
+		{"verified, all", at(12), &report.Incident{ID: "inc-1", Status: "verified", At: at(4),
+			Counts:  map[vocab.Category]int{vocab.Explosion: 5, vocab.HeavyWeaponSighted: 2},
+			Weapons: map[vocab.WeaponClass]int{vocab.MLRS: 2}, CalibreMM: 122, Observations: 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := incidentAsOf(inc, received, tt.asOf)
+			if tt.want == nil {
+				if ok {
+					t.Fatalf("got %+v, want it left out", got)
+				}
+				return
+			}
+			if !ok || !reflect.DeepEqual(got, *tt.want) {
+				t.Errorf("got %+v (%v), want %+v", got, ok, *tt.want)
+			}
+		})
+	}
+	merged := *inc
+	merged.MergedInto = "inc-2"
+	if got, ok := incidentAsOf(&merged, received, at(12)); ok {
+		t.Errorf("a merged incident: got %+v", got)
 	}
 }
