@@ -10,11 +10,9 @@ import (
 	"time"
 
 	"github.com/pactwatch/pactwatch"
-	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/incident"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/report"
-	"github.com/pactwatch/pactwatch/server"
 	"github.com/pactwatch/pactwatch/store"
 )
 
@@ -41,21 +39,20 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runReportDaily(ctx context.Context, args []string, now func() time.Time, stdout, stderr io.Writer) error {
-	fs := newFlags("report daily", "[--date YYYY-MM-DD] [--data DIR | --db DSN] [--agreement FILE] [--format html|json|csv|geojson] [--lang en|uk|ru] [--as-of TIME] [--cluster] [-o FILE] [--publish]",
+	fs := newFlags("report daily", "[--date YYYY-MM-DD] [--data DIR | --db DSN] [--agreement FILE] [--format html|json|csv|geojson] [--lang en|uk|ru] [--as-of TIME] [--cluster] [-o FILE]",
 		"Print the daily report for one day (a day is midnight to midnight in the agreement's time zone).\n"+
-			"Figures count observations received by the \"as of\" time. --publish appends the report to the ledger\n"+
-			"as record report:daily:DATE, as of the day's end plus "+report.PublishDelay.String()+" (what serve publishes);\n"+
-			"publishing the same day again changes nothing.", stderr)
+			"Figures count observations received by the \"as of\" time. This is a working view from the database;\n"+
+			"serve publishes each day's report in the ledger (with incidents, violations, cases and steps as they stood\n"+
+			"at the day's end plus "+report.PublishDelay.String()+"): read those at /reports/daily.", stderr)
 	date := fs.String("date", "", "the report day, YYYY-MM-DD (default: yesterday in the agreement's time zone)")
 	data := fs.String("data", "", "data folder whose SQLite database to read (default ./pactwatch-data)")
 	dsn := fs.String("db", "", "database to read: a SQLite path or a postgres:// URL")
 	agreementFile := fs.String("agreement", "", "agreement file (default: the embedded illustrative Ukraine example, as serve)")
 	format := fs.String("format", "html", "output: html, json, csv or geojson")
 	lang := fs.String("lang", "en", "language of the HTML: en, uk or ru")
-	asOfFlag := fs.String("as-of", "", "count observations received by this RFC 3339 time (default: now, or with --publish the publication time)")
+	asOfFlag := fs.String("as-of", "", "count observations received by this RFC 3339 time (default: now)")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	cluster := fs.Bool("cluster", false, "count incidents instead of reports: cluster the observations in memory with the incident engine (unreviewed: no analyst decision is applied)")
-	publish := fs.Bool("publish", false, "append the report to the ledger (needs the day's end plus "+report.PublishDelay.String()+" to have passed)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -87,18 +84,7 @@ func runReportDaily(ctx context.Context, args []string, now func() time.Time, st
 		return fail(err)
 	}
 	asOf := t
-	if *publish {
-		if asOf, err = report.PublishAsOf(day, loc); err != nil {
-			return fail(err)
-		}
-		if asOf.After(t) {
-			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "date", "the report for %s is published from %s, after the day has ended and late reports have arrived", day, asOf.In(loc).Format("2006-01-02 15:04 MST")))
-		}
-	}
 	if *asOfFlag != "" {
-		if *publish {
-			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "as-of", "--publish fixes the as-of time; do not give --as-of"))
-		}
 		if asOf, err = time.Parse(time.RFC3339, *asOfFlag); err != nil {
 			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "as-of", "want an RFC 3339 time, e.g. 2026-11-21T02:00:00+02:00"))
 		}
@@ -130,9 +116,6 @@ func runReportDaily(ctx context.Context, args []string, now func() time.Time, st
 	}
 	in := report.Input{Agreement: agr, Observations: obs, AsOf: asOf}
 	if *cluster {
-		if *publish {
-			return fail(pactwatch.FieldErrorf(pactwatch.EINVALID, "cluster", "a published report counts what the ledger holds; unreviewed in-memory clusters are not published"))
-		}
 		if in.Incidents, err = clusterIncidents(obs, asOf); err != nil {
 			return fail(err)
 		}
@@ -163,34 +146,7 @@ func runReportDaily(ctx context.Context, args []string, now func() time.Time, st
 	} else if _, err := stdout.Write(b.Bytes()); err != nil {
 		return err
 	}
-	if *publish {
-		msg, err := publishReport(ctx, st, agr, day, now)
-		if err != nil {
-			return fail(err)
-		}
-		fmt.Fprintln(stderr, msg)
-	}
 	return nil
-}
-
-// publishReport appends the day's report to the ledger as serve does
-// (report.Publisher). The same report again is already stored: nothing
-// changes.
-func publishReport(ctx context.Context, st store.Store, agr *agreement.Agreement, day string, now func() time.Time) (string, error) {
-	p := &report.Publisher{Store: st, Agreement: agr, NewLeaf: server.NewLeaf, Now: now}
-	existed, err := p.Publish(ctx, day)
-	if err != nil {
-		return "", err
-	}
-	id := report.RecordID(day)
-	idx, _, err := st.LeafByRecord(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if existed {
-		return fmt.Sprintf("%s was already published (ledger index %d)", id, idx), nil
-	}
-	return fmt.Sprintf("published %s at ledger index %d", id, idx), nil
 }
 
 // clusterIncidents merges the observations received by asOf into

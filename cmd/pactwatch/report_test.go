@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -83,46 +82,6 @@ func TestReportDaily(t *testing.T) {
 	}
 }
 
-func TestReportDailyPublish(t *testing.T) {
-	dir := reportData(t)
-	publish := func(now string) (string, error) {
-		tm, _ := time.Parse(time.RFC3339, now)
-		var o, e bytes.Buffer
-		err := runReportDaily(context.Background(), []string{"--date", "2026-11-20", "--data", dir, "--format", "json", "--publish"},
-			func() time.Time { return tm }, &o, &e)
-		return e.String(), err
-	}
-	// Due at 02:00 on the 21st, Kyiv time (00:00Z).
-	if msg, err := publish("2026-11-20T23:59:00Z"); err == nil || !strings.Contains(msg, "published from 2026-11-21 02:00") {
-		t.Errorf("publishing before the day's report is due: %v %s", err, msg)
-	}
-	msg, err := publish("2026-11-21T00:00:00Z")
-	if err != nil || !strings.Contains(msg, "published report:daily:2026-11-20 at ledger index 5") {
-		t.Fatalf("publish: %v %s", err, msg)
-	}
-	msg, err = publish("2026-11-25T10:00:00Z")
-	if err != nil || !strings.Contains(msg, "already published (ledger index 5)") {
-		t.Errorf("publishing again: %v %s", err, msg)
-	}
-
-	st, err := store.Open(context.Background(), filepath.Join(dir, dataDBName), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	rec, err := st.Record(context.Background(), "report:daily:2026-11-20")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r report.Report
-	if err := json.Unmarshal(rec.Body, &r); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Type != "report" || !rec.Time.Equal(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)) || r.Ceasefire.Total.Day.Total != 6 || !r.Complete {
-		t.Errorf("stored record: type %s time %v report %+v", rec.Type, rec.Time, r.Ceasefire.Total)
-	}
-}
-
 func TestReportDailyErrors(t *testing.T) {
 	dir := reportData(t)
 	tests := []struct {
@@ -177,8 +136,5 @@ func TestReportDailyCluster(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s: day %s, want %s", flag, b, want)
 		}
-	}
-	if _, errOut, err := runCLI(t, "report", "daily", "--date", "2026-11-20", "--data", dir, "--cluster", "--publish"); err == nil || !strings.Contains(errOut, "not published") {
-		t.Errorf("--cluster --publish: %v %s", err, errOut)
 	}
 }

@@ -44,7 +44,7 @@ func commands() []command {
 		{"incidents", "review incidents on a server: queue, show, claim, decide", runIncidents},
 		{"cases", "violation cases on a server: list, show, confirm, close, dispute, resolve, open", runCases},
 		{"compliance", "cluster observations and evaluate them against the commitments; bench", runCompliance},
-		{"report", "the daily report for a day: HTML, JSON, CSV or GeoJSON; --publish logs it", runReport},
+		{"report", "the daily report for a day: HTML, JSON, CSV or GeoJSON (serve publishes them)", runReport},
 		{"verify", "audit the ledger: signatures, cosignatures, every tile and entry", runVerify},
 		{"scorecard", "the guarantors' scorecard from the stored response records", runScorecard},
 		{"steps", "response protocol steps on a server: list a case's steps, record an action (liaisons)", runSteps},
