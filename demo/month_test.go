@@ -229,37 +229,8 @@ func testServer(t testing.TB, real func() time.Time, days int) (Config, *service
 	start := MonthStart(Config{Agreement: a}, days, real())
 	clk := NewClock(start, real)
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "db"), store.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := service.New(st, a, clk.Now, nil)
-	pcfg := pipeline.FromAgreement(a)
-	pcfg.Store, pcfg.Now = st, clk.Now
-	pl, err := pipeline.New(pcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, svc, pl, hs, tok := startServer(t, a, dir, clk.Now, start.Add(-48*time.Hour))
 	if err := pl.Restore(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: st, DataDir: dir, Now: clk.Now, Response: svc, Pipeline: pl})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	from := start.Add(-48 * time.Hour)
-	p, tok, err := server.NewPrincipal(client.PrincipalRequest{Name: "admin", Role: string(vocab.RoleAdmin), ValidFrom: &from}, start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.AddPrincipal(ctx, st, p); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.InvalidatePrincipals(ctx); err != nil {
 		t.Fatal(err)
 	}
 	hooks := Hooks{
@@ -359,4 +330,42 @@ func TestMonthBeforeAgreement(t *testing.T) {
 	if res.Days != 2 || res.Observations == 0 || res.Verified == 0 || res.Cases != 0 || res.Runs != 0 {
 		t.Errorf("%+v", res)
 	}
+}
+
+// startServer serves the real API over a SQLite store in dir on the clock
+// now, with the response service and the incident pipeline (not yet
+// restored), and returns an admin token valid from adminFrom.
+func startServer(t testing.TB, a *agreement.Agreement, dir string, now func() time.Time, adminFrom time.Time) (store.Store, *service.Service, *pipeline.Pipeline, *httptest.Server, string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "db"), store.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := service.New(st, a, now, nil)
+	pcfg := pipeline.FromAgreement(a)
+	pcfg.Store, pcfg.Now = st, now
+	pl, err := pipeline.New(pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: st, DataDir: dir, Now: now, Response: svc, Pipeline: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	p, tok, err := server.NewPrincipal(client.PrincipalRequest{Name: "admin", Role: string(vocab.RoleAdmin), ValidFrom: &adminFrom}, now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.AddPrincipal(ctx, st, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.InvalidatePrincipals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st, svc, pl, hs, tok
 }

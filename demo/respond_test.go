@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,12 +10,8 @@ import (
 	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/compliance"
 	"github.com/pactwatch/pactwatch/ledger"
-	"github.com/pactwatch/pactwatch/pipeline"
 	"github.com/pactwatch/pactwatch/response"
-	"github.com/pactwatch/pactwatch/response/service"
-	"github.com/pactwatch/pactwatch/server"
 	"github.com/pactwatch/pactwatch/store"
-	"github.com/pactwatch/pactwatch/vocab"
 )
 
 type fakeClock struct {
@@ -35,40 +30,11 @@ func TestRespond(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	clk := &fakeClock{now: t0}
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "db"), store.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	a, err := agreement.Load("../response/testdata/agreement.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(st, a, clk.Now, nil)
-	pcfg := pipeline.FromAgreement(a)
-	pcfg.Store, pcfg.Now = st, clk.Now
-	pl, err := pipeline.New(pcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: st, DataDir: dir, Now: clk.Now, Response: svc, Pipeline: pl})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	from := t0.Add(-24 * time.Hour)
-	p, tok, err := server.NewPrincipal(client.PrincipalRequest{Name: "admin", Role: string(vocab.RoleAdmin), ValidFrom: &from}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.AddPrincipal(ctx, st, p); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.InvalidatePrincipals(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, svc, pl, hs, tok := startServer(t, a, dir, clk.Now, t0.Add(-24*time.Hour))
 	// A confirmed case, as the pipeline stores it.
 	c := compliance.Case{ID: "case-1", Version: 2, Group: compliance.Group{Commitment: "ceasefire", Party: "north", Area: "all", Period: "2026-12-01"},
 		Severity: compliance.Serious, Status: compliance.Confirmed, OpenedBy: "ana", Opened: t0, Confirmed: t0, Violations: []string{}}
