@@ -66,10 +66,16 @@ type Input struct {
 // Incident is an event as the incident engine established it, reduced to
 // what a daily report counts.
 type Incident struct {
-	ID           string                    `json:"id"`
-	Status       string                    `json:"status"` // reported, corroborated, verified, disputed, rejected
-	At           time.Time                 `json:"at"`
-	Position     *observation.Position     `json:"position,omitempty"`
+	ID       string                `json:"id"`
+	Status   string                `json:"status"` // reported, corroborated, verified, disputed, rejected
+	At       time.Time             `json:"at"`
+	Position *observation.Position `json:"position,omitempty"`
+	// Observer is where the event was seen or heard from (the most precise
+	// report's observer), for an incident with no Position: a sound heard,
+	// a lone bearing. The report places the event there, as it places an
+	// observation without a target or origin, and publishes it at the
+	// observer grid, coarser than a target's.
+	Observer     *observation.Position     `json:"observer,omitempty"`
 	Counts       map[vocab.Category]int    `json:"counts"`
 	Weapons      map[vocab.WeaponClass]int `json:"weapons,omitempty"`
 	CalibreMM    float64                   `json:"calibre_mm,omitempty"`
@@ -511,12 +517,16 @@ func incidentEvents(incs []Incident) []*event {
 			continue
 		}
 		// Incidents are published at the public grid too.
-		var pub *observation.Position
-		if inc.Position != nil {
+		pos, pub := inc.Position, (*observation.Position)(nil)
+		switch {
+		case inc.Position != nil:
 			pub = observation.Public(observation.Record{Observation: observation.Observation{Target: inc.Position}}).Target
+		case inc.Observer != nil:
+			pos = inc.Observer
+			pub = observation.Public(observation.Record{Observation: observation.Observation{Observer: inc.Observer}}).Observer
 		}
 		out = append(out, &event{id: inc.ID, source: "incident", status: inc.Status, at: inc.At,
-			pos: inc.Position, public: pub, counts: inc.Counts, weapons: inc.Weapons,
+			pos: pos, public: pub, counts: inc.Counts, weapons: inc.Weapons,
 			calibre: inc.CalibreMM, party: inc.Party})
 	}
 	return out

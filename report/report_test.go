@@ -267,6 +267,30 @@ func TestDailyFromIncidents(t *testing.T) {
 	}
 }
 
+// An incident known only from where it was seen or heard (a sound, a lone
+// bearing) is placed at its observer: counted in the observer's area, and
+// exported at the coarse observer grid, never at the post's position.
+func TestDailyIncidentSeenFrom(t *testing.T) {
+	in := fixture(t)
+	post := &observation.Position{Lat: horlivka[0] + 0.0123, Lon: horlivka[1] + 0.0456, UncertaintyM: 20}
+	in.Incidents = []Incident{{ID: "i1", Status: "verified", At: utc("2026-11-20T05:00:00Z"), Observer: post,
+		Counts: map[vocab.Category]int{vocab.Explosion: 5}, Observations: 2}}
+	r, err := Daily(in, "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(r.Ceasefire.Areas, func(a AreaViolations) string { return a.Area }); got != "donetsk" {
+		t.Errorf("areas %s: want donetsk, the observer's", got)
+	}
+	pub := observation.Public(observation.Record{Observation: observation.Observation{Observer: post}}).Observer
+	if len(r.Events) != 1 || r.Events[0].Lat == nil || *r.Events[0].Lat != pub.Lat || *r.Events[0].Lon != pub.Lon {
+		t.Fatalf("events %+v: want one at the public observer grid %v", r.Events, pub)
+	}
+	if *r.Events[0].Lat == post.Lat || *r.Events[0].Lon == post.Lon {
+		t.Errorf("the observer's exact position is exported")
+	}
+}
+
 func TestDailyWithoutCasesOrSteps(t *testing.T) {
 	in := fixture(t)
 	in.Cases, in.Steps = nil, nil

@@ -181,6 +181,18 @@ func incidentAsOf(inc *incident.Incident, received map[string]time.Time, asOf ti
 	}
 	if l := inc.Location; l != nil {
 		r.Position = &observation.Position{Lat: l.Point[1], Lon: l.Point[0], UncertaintyM: l.RadiusKm * 1000}
+	} else {
+		// Seen or heard from: the most precise observer among the reports
+		// known at asOf (the report publishes it at the observer grid).
+		var best *incident.Disc
+		for _, k := range known {
+			if o := k.Observer; o != nil && (best == nil || o.RadiusKm < best.RadiusKm) {
+				best = o
+			}
+		}
+		if best != nil {
+			r.Observer = &observation.Position{Lat: best.Point[1], Lon: best.Point[0], UncertaintyM: best.RadiusKm * 1000}
+		}
 	}
 	return r, true
 }
