@@ -125,8 +125,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	hd.Set("Vary", "Accept-Language, Cookie")
 	hd.Set("Cache-Control", "no-cache")
 	setPageSecurityHeaders(hd)
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	writeCompressedStatus(w, r, status, buf.Bytes())
 }
 
 // contentSecurityPolicy allows only this origin's scripts and styles, no
@@ -228,12 +227,21 @@ func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 // month of markers is ~1.8 MB of JSON and a tenth of that compressed, which
 // matters on a field office's satellite link.
 func writeCompressed(w http.ResponseWriter, r *http.Request, data []byte) {
+	writeCompressedStatus(w, r, http.StatusOK, data)
+}
+
+// writeCompressedStatus is writeCompressed with a status: pages (a case
+// board of a busy month is a few hundred kilobytes of HTML) go through it
+// too, errors included.
+func writeCompressedStatus(w http.ResponseWriter, r *http.Request, status int, data []byte) {
 	w.Header().Add("Vary", "Accept-Encoding")
 	if len(data) < 1024 || !acceptsGzip(r) {
+		w.WriteHeader(status)
 		w.Write(data)
 		return
 	}
 	w.Header().Set("Content-Encoding", "gzip")
+	w.WriteHeader(status)
 	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	zw.Write(data)
 	zw.Close()
