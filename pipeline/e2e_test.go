@@ -87,7 +87,7 @@ func start(t *testing.T, dsn, dir string, agr *agreement.Agreement, clk *clock) 
 			t.Errorf("pipeline: %v", err)
 		}
 	}()
-	waitFor(t, "the pipeline to lead", pl.Ready)
+	storetest.WaitFor(t, "the pipeline to lead", pl.Ready)
 	return e
 }
 
@@ -100,17 +100,6 @@ func (e *env) stop() {
 }
 
 func (e *env) client(token string) *client.Client { return client.New(e.http.URL, token) }
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // all returns every incident the pipeline holds, by id.
 func all(t *testing.T, pl *pipeline.Pipeline) map[string]*incident.Incident {
@@ -277,7 +266,7 @@ func TestOneLeaderPostgres(t *testing.T) {
 		t.Fatalf("the follower answered: %v", err)
 	}
 	first.stop()
-	waitFor(t, "the second server to take over", second.Ready)
+	storetest.WaitFor(t, "the second server to take over", second.Ready)
 }
 
 // pgSchema returns a PostgreSQL URL on a fresh schema, dropped after the
@@ -359,7 +348,7 @@ func scenario(t *testing.T, dsn, dir string) {
 		SourceType: vocab.PartyComplaint, Grade: "C3", Target: pos(orb.Point{35.20, 47.85}, 2),
 		Attribution: &observation.Attribution{Party: "russia", Confidence: "high"}})[0]
 
-	waitFor(t, "5 incidents", func() bool { return len(all(t, e.pl)) == 5 })
+	storetest.WaitFor(t, "5 incidents", func() bool { return len(all(t, e.pl)) == 5 })
 	incOf := func(obs string) *incident.Incident {
 		t.Helper()
 		for _, inc := range all(t, e.pl) {
@@ -526,7 +515,7 @@ func scenario(t *testing.T, dsn, dir string) {
 	clk.advance(30 * time.Hour) // the 17th: the bursts are in the past
 	burstIDs = append(burstIDs, patrols[0].submit(t, e, batch[:150]...)...)
 	burstIDs = append(burstIDs, patrols[1].submit(t, e, batch[150:]...)...)
-	waitFor(t, "305 incidents", func() bool { return len(all(t, e.pl)) == 305 })
+	storetest.WaitFor(t, "305 incidents", func() bool { return len(all(t, e.pl)) == 305 })
 	q, err = a1.Incidents(ctx, client.IncidentQuery{Category: "burst_of_fire", Limit: 1000})
 	if err != nil || len(q.Incidents) != 300 {
 		t.Fatalf("burst queue: %d, %v", len(q.Incidents), err)

@@ -17,47 +17,15 @@ import (
 )
 
 // leaderStore is one server's store: it counts the records the server
-// appends, can be told to refuse the lock (another server won it), and can
-// end the leadership it granted as a lost database session would.
+// appends, and can refuse or lose the lock (storetest.LeaderStore).
 type leaderStore struct {
-	store.Store
+	*storetest.LeaderStore
 	appends atomic.Int64
-	mu      sync.Mutex
-	refuse  bool
-	drop    func()
 }
 
 func (s *leaderStore) AppendRecords(ctx context.Context, recs []store.GenericRecord) ([]store.AppendResult, error) {
 	s.appends.Add(1)
-	return s.Store.AppendRecords(ctx, recs)
-}
-
-func (s *leaderStore) TryLead(ctx context.Context, name string) (context.Context, func(), bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.refuse {
-		return nil, nil, false, nil
-	}
-	lead, release, ok, err := s.Store.TryLead(ctx, name)
-	if ok {
-		s.drop = release // frees the lock and ends lead
-	}
-	return lead, release, ok, err
-}
-
-func (s *leaderStore) setRefuse() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refuse = true
-}
-
-// lose ends the leadership behind the holder's back (SQLite has no
-// session to kill).
-func (s *leaderStore) lose() {
-	s.mu.Lock()
-	drop := s.drop
-	s.mu.Unlock()
-	drop()
+	return s.LeaderStore.AppendRecords(ctx, recs)
 }
 
 // reports is how many reports the one incident the pipeline holds has (0
@@ -101,7 +69,7 @@ func leaderLost(t *testing.T, dsn string, opts store.Options, lose func(first *l
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		ls := &leaderStore{Store: st}
+		ls := &leaderStore{LeaderStore: &storetest.LeaderStore{Store: st}}
 		cfg := pipeline.FromAgreement(agr)
 		cfg.Store, cfg.Now, cfg.Poll = ls, clk.now, 10*time.Millisecond
 		pl, err := pipeline.New(cfg)
@@ -116,24 +84,24 @@ func leaderLost(t *testing.T, dsn string, opts store.Options, lose func(first *l
 		return ls, pl
 	}
 	a, first := server()
-	waitFor(t, "the first pipeline to lead", first.Ready)
+	storetest.WaitFor(t, "the first pipeline to lead", first.Ready)
 	seed(t, a, 0, 2, clk.now().Add(-3*time.Hour))
-	waitFor(t, "the first pipeline to cluster 2 reports", func() bool { return reports(first) == 2 })
+	storetest.WaitFor(t, "the first pipeline to cluster 2 reports", func() bool { return reports(first) == 2 })
 	b, second := server()
 	if second.Ready() {
 		t.Fatal("two pipelines lead one database")
 	}
 
-	a.setRefuse() // the second server wins the freed lock
+	a.Refuse() // the second server wins the freed lock
 	lose(a)
-	waitFor(t, "the first pipeline to learn it lost the leadership", func() bool { return !first.Ready() })
+	storetest.WaitFor(t, "the first pipeline to learn it lost the leadership", func() bool { return !first.Ready() })
 	appended := a.appends.Load()
 	if _, err := first.Incidents(pipeline.Filter{}); pactwatch.ErrorCode(err) != pactwatch.EUNAVAILABLE {
 		t.Fatalf("the old leader still answers: %v", err)
 	}
-	waitFor(t, "the second pipeline to take over", second.Ready)
+	storetest.WaitFor(t, "the second pipeline to take over", second.Ready)
 	seed(t, b, 2, 2, clk.now().Add(-3*time.Hour))
-	waitFor(t, "the second pipeline to add 2 reports to the stored incident", func() bool { return reports(second) == 4 })
+	storetest.WaitFor(t, "the second pipeline to add 2 reports to the stored incident", func() bool { return reports(second) == 4 })
 	if n := a.appends.Load(); n != appended {
 		t.Errorf("the old leader stored %d batches after it lost the leadership", n-appended)
 	}
@@ -143,7 +111,7 @@ func leaderLost(t *testing.T, dsn string, opts store.Options, lose func(first *l
 }
 
 func TestLeaderLost(t *testing.T) {
-	leaderLost(t, filepath.Join(t.TempDir(), "p.db"), store.Options{}, (*leaderStore).lose)
+	leaderLost(t, filepath.Join(t.TempDir(), "p.db"), store.Options{}, (*leaderStore).Lose)
 }
 
 // TestLeaderLostPostgres: the leader's session is terminated

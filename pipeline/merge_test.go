@@ -15,6 +15,7 @@ import (
 	"github.com/pactwatch/pactwatch/ledger"
 	"github.com/pactwatch/pactwatch/observation"
 	"github.com/pactwatch/pactwatch/pipeline"
+	"github.com/pactwatch/pactwatch/store/storetest"
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
@@ -44,7 +45,7 @@ func TestMergeSplitAPI(t *testing.T) {
 		observation.Observation{ObservedAt: at, Category: vocab.Explosion, Count: 4, SourceType: vocab.Patrol, Grade: "B2", Target: pos(orb.Point{37.60, 48.40}, 0.5)},
 		observation.Observation{ObservedAt: at.Add(time.Minute), Category: vocab.Explosion, Count: 6, SourceType: vocab.Patrol, Grade: "B2", Target: pos(orb.Point{37.73, 48.40}, 0.5)},
 	)
-	waitFor(t, "two incidents", func() bool { return len(all(t, e.pl)) == 2 })
+	storetest.WaitFor(t, "two incidents", func() bool { return len(all(t, e.pl)) == 2 })
 	var into, from string
 	for id, inc := range all(t, e.pl) {
 		if inc.Reports[0].ID == ids[0] {

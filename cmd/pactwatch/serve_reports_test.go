@@ -16,64 +16,15 @@ import (
 )
 
 // reportStore is one server's store: it counts the reports the server
-// appends, tells whether the server leads now, can refuse the lock
-// (another server won it) and can end the leadership it granted as a
-// lost session would.
+// appends, and can refuse or lose the lock (storetest.LeaderStore).
 type reportStore struct {
-	store.Store
+	*storetest.LeaderStore
 	appends atomic.Int64
-	mu      sync.Mutex
-	refuse  bool
-	lead    context.Context
-	drop    func()
 }
 
 func (s *reportStore) AppendRecords(ctx context.Context, recs []store.GenericRecord) ([]store.AppendResult, error) {
 	s.appends.Add(1)
-	return s.Store.AppendRecords(ctx, recs)
-}
-
-func (s *reportStore) TryLead(ctx context.Context, name string) (context.Context, func(), bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.refuse {
-		return nil, nil, false, nil
-	}
-	lead, release, ok, err := s.Store.TryLead(ctx, name)
-	if ok {
-		s.lead, s.drop = lead, release
-	}
-	return lead, release, ok, err
-}
-
-func (s *reportStore) leading() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lead != nil && s.lead.Err() == nil
-}
-
-func (s *reportStore) setRefuse() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refuse = true
-}
-
-func (s *reportStore) lose() {
-	s.mu.Lock()
-	drop := s.drop
-	s.mu.Unlock()
-	drop()
-}
-
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute) // a hang, not a speed goal
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return s.LeaderStore.AppendRecords(ctx, recs)
 }
 
 // reportsLeaderLost runs the report publisher of two servers on one
@@ -99,7 +50,7 @@ func reportsLeaderLost(t *testing.T, dsn string, opts store.Options, lose func(f
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs := &reportStore{Store: st}
+		rs := &reportStore{LeaderStore: &storetest.LeaderStore{Store: st}}
 		done := startReports(ctx, rs, agr, nil, nil, clock, log)
 		t.Cleanup(func() { cancel(); <-done; st.Close() })
 		return rs
@@ -108,21 +59,21 @@ func reportsLeaderLost(t *testing.T, dsn string, opts store.Options, lose func(f
 		return func() bool { _, err := st.Record(ctx, report.RecordID(day)); return err == nil }
 	}
 	a := server()
-	waitUntil(t, "the first server to publish 2026-10-02", published(a, "2026-10-02"))
+	storetest.WaitFor(t, "the first server to publish 2026-10-02", published(a, "2026-10-02"))
 	b := server()
-	if b.leading() {
+	if b.Leading() {
 		t.Fatal("two servers lead the report publisher")
 	}
 
-	a.setRefuse() // the second server wins the freed lock
+	a.Refuse() // the second server wins the freed lock
 	lose(a)
-	waitUntil(t, "the first server to learn it lost the leadership", func() bool { return !a.leading() })
+	storetest.WaitFor(t, "the first server to learn it lost the leadership", func() bool { return !a.Leading() })
 	appended := a.appends.Load()
-	waitUntil(t, "the second server to lead", b.leading)
+	storetest.WaitFor(t, "the second server to lead", b.Leading)
 	mu.Lock()
 	now = now.Add(24 * time.Hour) // 10-03 is due
 	mu.Unlock()
-	waitUntil(t, "the second server to publish 2026-10-03", published(b, "2026-10-03"))
+	storetest.WaitFor(t, "the second server to publish 2026-10-03", published(b, "2026-10-03"))
 	if n := a.appends.Load(); n != appended {
 		t.Errorf("the old leader appended %d times after it lost the leadership", n-appended)
 	}
@@ -132,7 +83,7 @@ func reportsLeaderLost(t *testing.T, dsn string, opts store.Options, lose func(f
 }
 
 func TestReportsLeaderLost(t *testing.T) {
-	reportsLeaderLost(t, filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{}, (*reportStore).lose)
+	reportsLeaderLost(t, filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{}, (*reportStore).Lose)
 }
 
 // TestReportsLeaderLostPostgres: the publisher's session is terminated

@@ -17,6 +17,7 @@ import (
 	"github.com/pactwatch/pactwatch/response"
 	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/store/storetest"
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
@@ -213,7 +214,7 @@ func twoServers(t *testing.T, dsn, mode string) {
 				}
 			}
 		case "loop":
-			waitFor(t, fmt.Sprintf("the leader to store step %d's %d transitions", step, refCount), func() bool {
+			storetest.WaitFor(t, fmt.Sprintf("the leader to store step %d's %d transitions", step, refCount), func() bool {
 				recs, err := stores[1].Records(ctx, ledger.TypeAction, cursor, 1000)
 				if err != nil {
 					return false

@@ -14,6 +14,7 @@ import (
 	"github.com/pactwatch/pactwatch/notify"
 	"github.com/pactwatch/pactwatch/response/service"
 	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/store/storetest"
 )
 
 // TestDelivererDrainsBacklog: a backlog of several batches is delivered
@@ -50,7 +51,7 @@ func TestDelivererDrainsBacklog(t *testing.T) {
 	wg.Go(func() { d.Run(ctx, time.Hour) })
 	defer wg.Wait()
 	defer cancel()
-	waitFor(t, "the backlog to drain without waiting for the interval", func() bool {
+	storetest.WaitFor(t, "the backlog to drain without waiting for the interval", func() bool {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
 		return len(rc.got) == n
@@ -108,17 +109,17 @@ func TestDelivererWakesOnAppend(t *testing.T) {
 	wg.Go(func() { d.Run(ctx, time.Hour) })
 	defer wg.Wait()
 	defer cancel()
-	waitFor(t, "the first pass", received("probe"))
+	storetest.WaitFor(t, "the first pass", received("probe"))
 
 	e := &env{t: t, st: st}
 	e.confirm("case-1", 0)
 	if _, err := svc.Tick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the webhook of the case record followed", received("case-1/respond/started#b"))
+	storetest.WaitFor(t, "the webhook of the case record followed", received("case-1/respond/started#b"))
 	clk.at(24*time.Hour + time.Minute)
 	if _, err := svc.Tick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the webhook of the deadline passed", received("case-1/respond/consult/b/overdue#b"))
+	storetest.WaitFor(t, "the webhook of the deadline passed", received("case-1/respond/consult/b/overdue#b"))
 }

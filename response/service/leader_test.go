@@ -16,66 +16,16 @@ import (
 	"github.com/pactwatch/pactwatch/store/storetest"
 )
 
-// leaderStore is one server's store: it counts what the server stores,
-// tells whether the server leads now, can refuse the lock (another server
-// won it) and can end the leadership it granted as a lost session would.
+// leaderStore is one server's store: it counts the records the server
+// appends, and can refuse or lose the lock (storetest.LeaderStore).
 type leaderStore struct {
-	store.Store
+	*storetest.LeaderStore
 	appends atomic.Int64
-	mu      sync.Mutex
-	refuse  bool
-	lead    context.Context
-	drop    func()
 }
 
 func (s *leaderStore) AppendRecordsWithMessages(ctx context.Context, recs []store.GenericRecord, msgs [][]notify.Message, excl ...store.Exclusion) ([]store.AppendResult, error) {
 	s.appends.Add(1)
-	return s.Store.AppendRecordsWithMessages(ctx, recs, msgs, excl...)
-}
-
-func (s *leaderStore) TryLead(ctx context.Context, name string) (context.Context, func(), bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.refuse {
-		return nil, nil, false, nil
-	}
-	lead, release, ok, err := s.Store.TryLead(ctx, name)
-	if ok {
-		s.lead, s.drop = lead, release
-	}
-	return lead, release, ok, err
-}
-
-func (s *leaderStore) leading() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lead != nil && s.lead.Err() == nil
-}
-
-func (s *leaderStore) setRefuse() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refuse = true
-}
-
-// lose ends the leadership behind the holder's back (SQLite has no
-// session to kill).
-func (s *leaderStore) lose() {
-	s.mu.Lock()
-	drop := s.drop
-	s.mu.Unlock()
-	drop()
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute) // a hang, not a speed goal
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return s.LeaderStore.AppendRecordsWithMessages(ctx, recs, msgs, excl...)
 }
 
 // leaderLost runs the scheduler loop of two servers on one database; lose
@@ -99,7 +49,7 @@ func leaderLost(t *testing.T, dsn string, opts store.Options, lose func(first *l
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		ls := &leaderStore{Store: st}
+		ls := &leaderStore{LeaderStore: &storetest.LeaderStore{Store: st}}
 		svc := service.New(ls, a, clk.Now, nil)
 		wg.Go(func() { svc.Loop(ctx, 10*time.Millisecond) })
 		return ls, svc
@@ -111,22 +61,22 @@ func leaderLost(t *testing.T, dsn string, opts store.Options, lose func(first *l
 		}
 	}
 	sa, first := server()
-	waitFor(t, "the first server to lead", sa.leading)
+	storetest.WaitFor(t, "the first server to lead", sa.Leading)
 	e := &env{t: t, st: sa}
 	e.confirm("case-1", 0)
-	waitFor(t, "the first server to start case-1's protocol", started(first, "case-1"))
+	storetest.WaitFor(t, "the first server to start case-1's protocol", started(first, "case-1"))
 	sb, second := server()
-	if sb.leading() {
+	if sb.Leading() {
 		t.Fatal("two servers lead the scheduler")
 	}
 
-	sa.setRefuse() // the second server wins the freed lock
+	sa.Refuse() // the second server wins the freed lock
 	lose(sa)
-	waitFor(t, "the first server to learn it lost the leadership", func() bool { return !sa.leading() })
+	storetest.WaitFor(t, "the first server to learn it lost the leadership", func() bool { return !sa.Leading() })
 	appended := sa.appends.Load()
-	waitFor(t, "the second server to lead", sb.leading)
+	storetest.WaitFor(t, "the second server to lead", sb.Leading)
 	e.confirm("case-2", time.Hour)
-	waitFor(t, "the second server to start case-2's protocol", started(second, "case-2"))
+	storetest.WaitFor(t, "the second server to start case-2's protocol", started(second, "case-2"))
 	if n := sa.appends.Load(); n != appended {
 		t.Errorf("the old leader stored %d batches after it lost the leadership", n-appended)
 	}
@@ -136,7 +86,7 @@ func leaderLost(t *testing.T, dsn string, opts store.Options, lose func(first *l
 }
 
 func TestLeaderLost(t *testing.T) {
-	leaderLost(t, filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{}, (*leaderStore).lose)
+	leaderLost(t, filepath.Join(t.TempDir(), "pactwatch.db"), store.Options{}, (*leaderStore).Lose)
 }
 
 // TestLeaderLostPostgres: the leader's session is terminated
