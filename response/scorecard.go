@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pactwatch/pactwatch"
 	"github.com/pactwatch/pactwatch/agreement"
 )
 
@@ -12,6 +13,30 @@ import (
 type Window struct {
 	From  time.Time `json:"from"`
 	Until time.Time `json:"until"`
+}
+
+// CaseWindows is the scorecard's windows of every from the day of the
+// first confirmation (in the agreement's time zone) to asOf; every empty,
+// or no cases, means one overall window (nil).
+func CaseWindows(a *agreement.Agreement, cases []Case, asOf time.Time, every agreement.Duration) ([]Window, error) {
+	if every == "" || len(cases) == 0 {
+		return nil, nil
+	}
+	if _, _, err := every.Parse(); err != nil {
+		return nil, pactwatch.FieldErrorf(pactwatch.EINVALID, "every", "%v", err)
+	}
+	first := cases[0].Confirmed
+	for _, c := range cases {
+		if c.Confirmed.Before(first) {
+			first = c.Confirmed
+		}
+	}
+	loc := a.Location()
+	start, err := agreement.Date(first.In(loc).Format(time.DateOnly)).In(loc)
+	if err != nil {
+		return nil, pactwatch.Internal(err)
+	}
+	return Windows(start, asOf, every), nil
 }
 
 // Windows cuts [from, until) into consecutive windows of the calendar

@@ -149,23 +149,9 @@ func (f *casesFake) Record(_ context.Context, by response.Recorder, run, step st
 // first confirmation's day in the agreement's zone.
 func (f *casesFake) Scorecard(_ context.Context, asOf time.Time, every agreement.Duration) (response.Scorecard, error) {
 	cases := f.eng.Cases()
-	var windows []response.Window
-	if every != "" && len(cases) > 0 {
-		if _, _, err := every.Parse(); err != nil {
-			return response.Scorecard{}, pactwatch.FieldErrorf(pactwatch.EINVALID, "every", "%v", err)
-		}
-		first := cases[0].Confirmed
-		for _, c := range cases {
-			if c.Confirmed.Before(first) {
-				first = c.Confirmed
-			}
-		}
-		loc := f.a.Location()
-		start, err := agreement.Date(first.In(loc).Format(time.DateOnly)).In(loc)
-		if err != nil {
-			return response.Scorecard{}, err
-		}
-		windows = response.Windows(start, asOf, every)
+	windows, err := response.CaseWindows(f.a, cases, asOf, every)
+	if err != nil {
+		return response.Scorecard{}, err
 	}
 	return response.Score(f.a, f.eng.Runs(), cases, asOf, windows), nil
 }

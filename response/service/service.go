@@ -307,23 +307,9 @@ func (s *Service) Scorecard(ctx context.Context, asOf time.Time, every agreement
 	}
 	e := s.sched.Engine
 	cases := e.Cases()
-	var windows []response.Window
-	if every != "" && len(cases) > 0 {
-		if _, _, err := every.Parse(); err != nil {
-			return response.Scorecard{}, pactwatch.FieldErrorf(pactwatch.EINVALID, "every", "%v", err)
-		}
-		first := cases[0].Confirmed
-		for _, c := range cases {
-			if c.Confirmed.Before(first) {
-				first = c.Confirmed
-			}
-		}
-		loc := s.Agreement.Location()
-		start, err := agreement.Date(first.In(loc).Format(time.DateOnly)).In(loc)
-		if err != nil {
-			return response.Scorecard{}, pactwatch.Internal(err)
-		}
-		windows = response.Windows(start, asOf, every)
+	windows, err := response.CaseWindows(s.Agreement, cases, asOf, every)
+	if err != nil {
+		return response.Scorecard{}, err
 	}
 	return response.Score(s.Agreement, e.Runs(), cases, asOf, windows), nil
 }
