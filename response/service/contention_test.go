@@ -141,7 +141,7 @@ func contentionSchedule() []contentionCase {
 func TestTwoServersOneDatabase(t *testing.T) {
 	for _, mode := range []string{"loop", "unlocked"} {
 		t.Run("sqlite/"+mode, func(t *testing.T) { twoServers(t, filepath.Join(t.TempDir(), "pactwatch.db"), mode) })
-		t.Run("postgres/"+mode, func(t *testing.T) { twoServers(t, postgresSchema(t), mode) })
+		t.Run("postgres/"+mode, func(t *testing.T) { twoServers(t, storetest.PostgresSchema(t), mode) })
 	}
 }
 
@@ -304,7 +304,7 @@ func twoServers(t *testing.T, dsn, mode string) {
 // against what is stored now and becomes late.
 func TestActionAtDeadline(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { actionAtDeadline(t, filepath.Join(t.TempDir(), "pactwatch.db")) })
-	t.Run("postgres", func(t *testing.T) { actionAtDeadline(t, postgresSchema(t)) })
+	t.Run("postgres", func(t *testing.T) { actionAtDeadline(t, storetest.PostgresSchema(t)) })
 }
 
 func actionAtDeadline(t *testing.T, dsn string) {

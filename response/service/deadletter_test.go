@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"crypto/ed25519"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,11 +10,10 @@ import (
 	"time"
 
 	"github.com/pactwatch/pactwatch"
-	"github.com/pactwatch/pactwatch/agreement"
 	"github.com/pactwatch/pactwatch/client"
 	"github.com/pactwatch/pactwatch/notify"
 	"github.com/pactwatch/pactwatch/response/service"
-	"github.com/pactwatch/pactwatch/store"
+	"github.com/pactwatch/pactwatch/store/storetest"
 	"github.com/pactwatch/pactwatch/vocab"
 )
 
@@ -29,22 +27,12 @@ import (
 // twice.
 func TestDeadLetterReplay(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testDeadLetterReplay(t, filepath.Join(t.TempDir(), "pactwatch.db")) })
-	t.Run("postgres", func(t *testing.T) { testDeadLetterReplay(t, postgresSchema(t)) })
+	t.Run("postgres", func(t *testing.T) { testDeadLetterReplay(t, storetest.PostgresSchema(t)) })
 }
 
 func testDeadLetterReplay(t *testing.T, dsn string) {
-	clk := &clock{now: t0}
-	st, err := store.Open(t.Context(), dsn, store.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	a, err := agreement.Load("../testdata/agreement.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, _ := ed25519.GenerateKey(nil)
-	e := &env{t: t, st: st, a: a, clk: clk, signer: notify.Signer{KeyID: "webhook-test", Key: key}, tokens: map[string]string{}}
+	e := newEnv(t, dsn)
+	clk, st := e.clk, e.st
 	e.principal("admin", vocab.RoleAdmin, "")
 	e.principal("ana", vocab.RoleAnalyst, "")
 	e.principal("liaison-b", vocab.RoleGuarantorLiaison, "b")
@@ -91,7 +79,7 @@ func testDeadLetterReplay(t *testing.T, dsn string) {
 		_, err := e.as(who).DeadLetters(ctx)
 		wantCode(t, err, pactwatch.EFORBIDDEN, http.StatusForbidden)
 	}
-	_, err = e.as("").DeadLetters(ctx)
+	_, err := e.as("").DeadLetters(ctx)
 	wantCode(t, err, pactwatch.EUNAUTHORIZED, http.StatusUnauthorized)
 	letters, err := admin.DeadLetters(ctx)
 	if err != nil || len(letters) != 1 {

@@ -2,13 +2,9 @@ package service_test
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
-	"database/sql"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -192,33 +188,12 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // scorecard shows exactly that.
 func TestProtocolThroughAPI(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testProtocol(t, filepath.Join(t.TempDir(), "pactwatch.db")) })
-	t.Run("postgres", func(t *testing.T) { testProtocol(t, postgresSchema(t)) })
+	t.Run("postgres", func(t *testing.T) { testProtocol(t, storetest.PostgresSchema(t)) })
 }
 
-// postgresSchema returns a DSN of a fresh schema on the test server.
-func postgresSchema(t *testing.T) string {
-	admin := storetest.PostgresURL(t)
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	schema := fmt.Sprintf("respsvc_%x", sha256.Sum256([]byte(t.Name())))[:40]
-	if _, err := db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE") })
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func testProtocol(t *testing.T, dsn string) {
+// newEnv opens the store at dsn on a fake clock at t0, with the response
+// tests' agreement and a fresh webhook key; tests add principals.
+func newEnv(t *testing.T, dsn string) *env {
 	clk := &clock{now: t0}
 	st, err := store.Open(t.Context(), dsn, store.Options{Now: clk.Now})
 	if err != nil {
@@ -230,7 +205,12 @@ func testProtocol(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	_, key, _ := ed25519.GenerateKey(nil)
-	e := &env{t: t, st: st, a: a, clk: clk, signer: notify.Signer{KeyID: "webhook-test", Key: key}, tokens: map[string]string{}}
+	return &env{t: t, st: st, a: a, clk: clk, signer: notify.Signer{KeyID: "webhook-test", Key: key}, tokens: map[string]string{}}
+}
+
+func testProtocol(t *testing.T, dsn string) {
+	e := newEnv(t, dsn)
+	clk, st := e.clk, e.st
 	e.principal("admin", vocab.RoleAdmin, "")
 	e.principal("ana", vocab.RoleAnalyst, "")
 	for _, g := range []string{"a", "b", "c"} {
