@@ -1,6 +1,10 @@
 package compliance
 
-import "time"
+import (
+	"time"
+
+	"github.com/pactwatch/pactwatch/vocab"
+)
 
 // PublicCase is what the public sees of a confirmed case: which commitment,
 // which party, where and when, how serious, its status and outcome, and
@@ -25,6 +29,12 @@ type PublicCase struct {
 // Visible reports whether the public may see the case: once confirmed,
 // including after it is closed.
 func (c *Case) Visible() bool { return !c.Confirmed.IsZero() }
+
+// AnsweredBy reports whether a principal of the role, acting for of, is a
+// liaison of the case's party: they see the case in full, to answer it.
+func (c *Case) AnsweredBy(role vocab.Role, of string) bool {
+	return role.NeedsOf() && of != "" && c.Group.Party == of
+}
 
 // PublicOf returns the public projection of a case.
 func PublicOf(c *Case) PublicCase {

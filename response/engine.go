@@ -300,22 +300,26 @@ func (e *Engine) Record(by Recorder, run, step string, act Action) ([]Transition
 	return ts, nil
 }
 
-// mayRecord says whether the recorder may record the step: a guarantor's
-// or a party's step only by its own liaison, the mission's by an analyst.
-func (e *Engine) mayRecord(by Recorder, s *Step) error {
-	switch by.Role {
+// MayRecord reports whether a principal of the role, acting for of, may
+// record a step owed by actor: a guarantor's or a party's step only by its
+// own liaison, the mission's by an analyst. The case board shows its forms
+// by this rule; Record enforces it.
+func MayRecord(a *agreement.Agreement, role vocab.Role, of, actor string) bool {
+	switch role {
 	case vocab.RoleGuarantorLiaison:
-		if by.Of == s.Actor && e.Agreement.Guarantor(s.Actor) != nil {
-			return nil
-		}
+		return of == actor && a.Guarantor(actor) != nil
 	case vocab.RolePartyLiaison:
-		if by.Of == s.Actor && e.Agreement.Party(s.Actor) != nil {
-			return nil
-		}
+		return of == actor && a.Party(actor) != nil
 	case vocab.RoleAnalyst:
-		if s.Actor == agreement.ActorMission {
-			return nil
-		}
+		return actor == agreement.ActorMission
+	}
+	return false
+}
+
+// mayRecord is MayRecord as Record's error.
+func (e *Engine) mayRecord(by Recorder, s *Step) error {
+	if MayRecord(e.Agreement, by.Role, by.Of, s.Actor) {
+		return nil
 	}
 	return errf(pactwatch.EFORBIDDEN, "step", ErrNotYourStep, "step %s is owed by %s: a %s for %q may not record it", s.Key, s.Actor, by.Role, by.Of)
 }

@@ -337,7 +337,7 @@ func NewLeaf(typ, id string, t time.Time, canonical, public []byte) store.Leaf {
 // else the public projection.
 func view(p store.Principal, rec observation.Record) any {
 	switch {
-	case p.Role.ReadsEverything() || p.Role == vocab.RoleAnalyst:
+	case p.Role.SeesWhole():
 		return rec
 	case p.Role == vocab.RoleMonitor && rec.PrincipalID == p.ID:
 		return rec
@@ -347,7 +347,7 @@ func view(p store.Principal, rec observation.Record) any {
 }
 
 func seesAll(p store.Principal) bool {
-	return p.Role.ReadsEverything() || p.Role == vocab.RoleAnalyst
+	return p.Role.SeesWhole()
 }
 
 func (s *Server) handleGetObservation(w http.ResponseWriter, r *http.Request) {

@@ -54,15 +54,11 @@ func (s *Server) reviewRoutes() []Route {
 // reviewer is whether the principal sees incidents and cases in full:
 // analysts, auditors and admins. Everyone else sees public projections of
 // verified incidents and confirmed cases.
-func reviewer(p store.Principal) bool {
-	return p.Role == vocab.RoleAnalyst || p.Role.ReadsEverything()
-}
+func reviewer(p store.Principal) bool { return p.Role.SeesWhole() }
 
-// ownCase is whether a liaison's party or guarantor is the case's party:
-// they see it in full, to answer it.
-func ownCase(p store.Principal, c *compliance.Case) bool {
-	return p.Role.NeedsOf() && p.Of != "" && c.Group.Party == p.Of
-}
+// ownCase is whether a liaison's party is the case's party: they see it in
+// full, to answer it.
+func ownCase(p store.Principal, c *compliance.Case) bool { return c.AnsweredBy(p.Role, p.Of) }
 
 func (s *Server) pipe() (*pipeline.Pipeline, error) {
 	if s.cfg.Pipeline == nil {

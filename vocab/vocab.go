@@ -283,6 +283,13 @@ func (r Role) NeedsOf() bool { return r == RoleGuarantorLiaison || r == RolePart
 // ReadsEverything reports whether the role sees unredacted records.
 func (r Role) ReadsEverything() bool { return r == RoleAdmin || r == RoleAuditor }
 
+// SeesWhole reports whether the role sees whole observations, incidents
+// and cases (reporters, exact positions, narratives, the review queue):
+// the mission's analysts, and the roles that read everything. Everyone
+// else — and the API and the web interface apply this one rule — sees
+// public projections.
+func (r Role) SeesWhole() bool { return r.ReadsEverything() || r == RoleAnalyst }
+
 func sortedKeys[K ~string, V any](m map[K]V) []K {
 	out := make([]K, 0, len(m))
 	for k := range m {

@@ -117,4 +117,10 @@ func TestRoles(t *testing.T) {
 	if !RoleAuditor.ReadsEverything() || !RoleAdmin.ReadsEverything() || RolePublic.ReadsEverything() {
 		t.Error("ReadsEverything wrong")
 	}
+	for _, r := range Roles() {
+		want := r == RoleAnalyst || r == RoleAuditor || r == RoleAdmin
+		if r.SeesWhole() != want {
+			t.Errorf("%s.SeesWhole() = %v, want %v", r, r.SeesWhole(), want)
+		}
+	}
 }

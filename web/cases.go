@@ -57,7 +57,7 @@ func (h *Handler) mountCases() {
 // reviewer (analysts, auditors, admins), or a liaison of the case's party
 // (server/review.go ownCase).
 func fullCase(v Viewer, c *compliance.Case) bool {
-	return reviewer(v) || (v.Role.NeedsOf() && v.Of != "" && c.Group.Party == v.Of)
+	return v.Role.SeesWhole() || c.AnsweredBy(v.Role, v.Of)
 }
 
 // stepActor is the actor whose steps the viewer records (engine's
@@ -73,19 +73,10 @@ func stepActor(v Viewer) string {
 	return ""
 }
 
-// mayRecord mirrors response.Engine's rule: a guarantor's step only by its
-// own guarantor's liaison, a party's by its party's liaison, the mission's
-// by an analyst. The engine checks again when the form is posted.
+// mayRecord is the engine's rule (response.MayRecord); the engine checks
+// again when the form is posted.
 func mayRecord(v Viewer, a *agreement.Agreement, actor string) bool {
-	switch v.Role {
-	case vocab.RoleGuarantorLiaison:
-		return v.Of == actor && a != nil && a.Guarantor(actor) != nil
-	case vocab.RolePartyLiaison:
-		return v.Of == actor && a != nil && a.Party(actor) != nil
-	case vocab.RoleAnalyst:
-		return actor == agreement.ActorMission
-	}
-	return false
+	return a != nil && response.MayRecord(a, v.Role, v.Of, actor)
 }
 
 // caseQuery is the board's GET form as submitted.

@@ -26,9 +26,7 @@ import (
 
 // reviewer is whether the viewer sees incidents in full and the queue:
 // the API's reviewer (analysts, auditors and admins).
-func reviewer(v Viewer) bool {
-	return v.Role == vocab.RoleAnalyst || v.Role.ReadsEverything()
-}
+func reviewer(v Viewer) bool { return v.Role.SeesWhole() }
 
 // decides is whether the viewer may claim and decide incidents: the
 // API's analysts route roles.

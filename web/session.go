@@ -37,7 +37,7 @@ func (v Viewer) SignedIn() bool { return v.ID != "" }
 // positions, narratives, who reported): the roles the API shows whole
 // records to. Everyone else gets the public projection.
 func (v Viewer) SeesAll() bool {
-	return v.Role.ReadsEverything() || v.Role == vocab.RoleAnalyst
+	return v.Role.SeesWhole()
 }
 
 // sessionCookie holds the session: the principal's bearer token itself,
